@@ -1,0 +1,28 @@
+// What every command-line entry point shares: configuration, a logger, an open database, and an exit code.
+import type { Logger } from 'pino';
+import { type Config, readConfig } from '../config.js';
+import { type Database, openDatabase } from '../db/database.js';
+import { createLogger } from '../logger.js';
+
+export interface CommandContext {
+  config: Config;
+  logger: Logger;
+  db: Database;
+}
+
+/** Runs `main` with an open, migrated database; prints an error (no stack for expected ones) and sets the exit code. */
+export async function runCommand(main: (context: CommandContext) => Promise<number | undefined>): Promise<void> {
+  let db: Database | undefined;
+  try {
+    const config = readConfig();
+    // Commands log warnings and errors only: their output is for people.
+    const logger = createLogger(process.env.LOG_LEVEL ? config.log.level : 'warn');
+    db = await openDatabase(config, logger);
+    process.exitCode = (await main({ config, logger, db })) ?? 0;
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    process.exitCode = 1;
+  } finally {
+    await db?.close();
+  }
+}

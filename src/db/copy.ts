@@ -1,0 +1,41 @@
+// COPY ... FROM STDIN in PostgreSQL's text format, with backpressure.
+import { once } from 'node:events';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+const SPECIAL = /[\\\n\r\t]/;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** One value in COPY text format; null is \N. */
+export function copyValue(value: string | number | null): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'number') return String(value);
+  return SPECIAL.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => ESCAPES[c]) : value;
+}
+
+/** A PostgreSQL array literal of text values, as a COPY value. */
+export function copyTextArray(values: string[]): string {
+  return copyValue(`{${values.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`);
+}
+
+/** A writer for one COPY statement: write() rows of already-escaped values, then end(). */
+export class CopyWriter {
+  private readonly stream: ReturnType<typeof copyFrom>;
+  /** Rejects when the server refuses the data; kept so that no error goes unobserved. */
+  private readonly failed: Promise<never>;
+
+  constructor(client: PoolClient, sql: string) {
+    this.stream = client.query(copyFrom(sql));
+    this.failed = new Promise((_, reject) => this.stream.on('error', reject));
+    this.failed.catch(() => {});
+  }
+
+  async write(text: string): Promise<void> {
+    if (!this.stream.write(text)) await Promise.race([once(this.stream, 'drain'), this.failed]);
+  }
+
+  async end(): Promise<void> {
+    this.stream.end();
+    await Promise.race([once(this.stream, 'finish'), this.failed]);
+  }
+}

@@ -1,0 +1,51 @@
+// Opens the application's database: the configured DATABASE_URL, or the embedded server; migrated, pooled.
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { migrate } from './migrate.js';
+
+// numeric and bigint arrive as strings by default; aggregates are cast in SQL where a number is wanted.
+// int8 counts (count(*)) fit in a double for any realistic data size.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+// Dates stay 'YYYY-MM-DD' strings: a sale's day has no time zone.
+pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
+
+export interface Database {
+  pool: pg.Pool;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A pool whose sessions notice a vanished client within a second, so a killed loader's locks are freed. */
+export function createPool(url: string, max = 10): pg.Pool {
+  return new pg.Pool({
+    connectionString: url,
+    max,
+    options: '-c client_connection_check_interval=1000',
+    application_name: 'sales-analytics',
+  });
+}
+
+export async function openDatabase(config: Config, logger: Logger, options: { migrate?: boolean } = {}): Promise<Database> {
+  const embedded = config.databaseUrl
+    ? undefined
+    : await startEmbeddedPostgres({ ...config.embeddedPostgres, logger: logger.child({ component: 'postgres' }) });
+  const url = config.databaseUrl ?? embedded!.url;
+  try {
+    if (options.migrate !== false) await migrate(url, logger);
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+  const pool = createPool(url);
+  pool.on('error', (error) => logger.error({ err: error }, 'idle database connection failed'));
+  return {
+    pool,
+    url,
+    async close() {
+      await pool.end();
+      await embedded?.stop();
+    },
+  };
+}

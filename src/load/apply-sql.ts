@@ -1,0 +1,155 @@
+// The set-based statements that apply one staged file, in order, inside the load's transaction.
+// Staging tables are temporary (dropped at commit); rows are matched on the CSV's codes.
+
+export const CREATE_STAGING = `
+CREATE TEMP TABLE stage_rows (
+  line          integer NOT NULL,
+  reasons       text[],          -- set: a rejected row, with raw text; unset: a valid line
+  raw           text,
+  order_code    text,
+  product_code  text,
+  quantity      integer,
+  unit_price    numeric,
+  discount      numeric,
+  shipping_cost numeric,
+  unit_cost     numeric,
+  attributes    jsonb
+) ON COMMIT DROP;
+CREATE TEMP TABLE stage_orders (code text, customer_code text, region text, payment_method text, sale_date date) ON COMMIT DROP;
+CREATE TEMP TABLE stage_products (code text, name text, category text) ON COMMIT DROP;
+CREATE TEMP TABLE stage_customers (code text, name text, email text, address text) ON COMMIT DROP;
+`;
+
+export const COPY_ROWS = `COPY stage_rows FROM STDIN`;
+export const COPY_ORDERS = `COPY stage_orders FROM STDIN`;
+export const COPY_PRODUCTS = `COPY stage_products FROM STDIN`;
+export const COPY_CUSTOMERS = `COPY stage_customers FROM STDIN`;
+
+export const SAVE_REJECTS = `
+INSERT INTO refresh_rejects (run_id, line, reasons, raw)
+SELECT $1, line, reasons, raw FROM stage_rows WHERE reasons IS NOT NULL`;
+
+/** Valid lines only, each line key once: the last row of the key in the file. */
+export const KEEP_WINNING_LINES = `
+CREATE TEMP TABLE stage_lines ON COMMIT DROP AS
+SELECT order_code, product_code, quantity, unit_price, discount, shipping_cost, unit_cost, attributes
+FROM stage_rows
+WHERE reasons IS NULL AND line <> ALL ($1::integer[])`;
+
+export const ANALYZE_STAGING = `ANALYZE stage_lines; ANALYZE stage_orders; ANALYZE stage_products; ANALYZE stage_customers`;
+
+export const UPSERT_DIMENSIONS = `
+INSERT INTO regions (name)
+SELECT DISTINCT region FROM stage_orders s WHERE NOT EXISTS (SELECT FROM regions r WHERE r.name = s.region);
+INSERT INTO payment_methods (name)
+SELECT DISTINCT payment_method FROM stage_orders s WHERE NOT EXISTS (SELECT FROM payment_methods m WHERE m.name = s.payment_method);
+INSERT INTO categories (name)
+SELECT DISTINCT category FROM stage_products s WHERE NOT EXISTS (SELECT FROM categories c WHERE c.name = s.category)`;
+
+/** Products whose category this file changes: their whole history moves to the new category. */
+export const COUNT_CATEGORY_CHANGES = `
+SELECT count(*) AS changed
+FROM stage_products s
+JOIN products p ON p.code = s.code
+JOIN categories c ON c.category_id = p.category_id
+WHERE c.name <> s.category`;
+
+export const UPSERT_PRODUCTS = `
+INSERT INTO products AS p (code, name, category_id)
+SELECT s.code, s.name, c.category_id FROM stage_products s JOIN categories c ON c.name = s.category
+ON CONFLICT (code) DO UPDATE SET name = excluded.name, category_id = excluded.category_id
+WHERE (p.name, p.category_id) IS DISTINCT FROM (excluded.name, excluded.category_id)`;
+
+export const UPSERT_CUSTOMERS = `
+INSERT INTO customers AS c (code, name, email, address)
+SELECT code, name, email, address FROM stage_customers
+ON CONFLICT (code) DO UPDATE SET name = excluded.name, email = excluded.email, address = excluded.address
+WHERE (c.name, c.email, c.address) IS DISTINCT FROM (excluded.name, excluded.email, excluded.address)`;
+
+/** The file's orders with the surrogate keys of what they reference. */
+export const RESOLVE_INCOMING_ORDERS = `
+CREATE TEMP TABLE incoming_orders ON COMMIT DROP AS
+SELECT s.code, c.customer_id, r.region_id, m.payment_method_id, s.sale_date
+FROM stage_orders s
+JOIN customers c ON c.code = s.customer_code
+JOIN regions r ON r.name = s.region
+JOIN payment_methods m ON m.name = s.payment_method;
+ANALYZE incoming_orders`;
+
+/**
+ * Each line key of the file against what the database holds: inserted, updated (any stored value of the
+ * line or of its order differs) or unchanged.
+ */
+export const CLASSIFY_LINES = `
+CREATE TEMP TABLE line_changes ON COMMIT DROP AS
+SELECT s.order_code,
+  CASE
+    WHEN i.order_id IS NULL THEN 'inserted'
+    WHEN (i.quantity, i.unit_price, i.discount, i.shipping_cost, i.unit_cost, i.attributes,
+          o.customer_id, o.region_id, o.payment_method_id, o.sale_date)
+      IS DISTINCT FROM (s.quantity, s.unit_price, s.discount, s.shipping_cost, s.unit_cost, s.attributes,
+          n.customer_id, n.region_id, n.payment_method_id, n.sale_date) THEN 'updated'
+    ELSE 'unchanged'
+  END AS change
+FROM stage_lines s
+JOIN incoming_orders n ON n.code = s.order_code
+LEFT JOIN orders o ON o.code = s.order_code
+LEFT JOIN products p ON p.code = s.product_code
+LEFT JOIN order_items i ON i.order_id = o.order_id AND i.product_id = p.product_id`;
+
+export const COUNT_LINE_CHANGES = `
+SELECT count(*) FILTER (WHERE change = 'inserted') AS inserted,
+       count(*) FILTER (WHERE change = 'updated') AS updated,
+       count(*) FILTER (WHERE change = 'unchanged') AS unchanged
+FROM line_changes`;
+
+/** Orders whose contribution to the rollups this load changes, and the customers whose order days it may change. */
+export const COLLECT_TOUCHED = `
+CREATE TEMP TABLE touched_orders ON COMMIT DROP AS
+SELECT DISTINCT order_code AS code FROM line_changes WHERE change <> 'unchanged';
+CREATE TEMP TABLE touched_customers ON COMMIT DROP AS
+SELECT o.customer_id FROM orders o JOIN touched_orders t USING (code)
+UNION
+SELECT n.customer_id FROM incoming_orders n JOIN touched_orders t USING (code);
+ANALYZE touched_orders; ANALYZE touched_customers`;
+
+export const UPSERT_ORDERS = `
+INSERT INTO orders AS o (code, customer_id, region_id, payment_method_id, sale_date)
+SELECT code, customer_id, region_id, payment_method_id, sale_date FROM incoming_orders
+ON CONFLICT (code) DO UPDATE
+SET customer_id = excluded.customer_id, region_id = excluded.region_id,
+    payment_method_id = excluded.payment_method_id, sale_date = excluded.sale_date
+WHERE (o.customer_id, o.region_id, o.payment_method_id, o.sale_date)
+  IS DISTINCT FROM (excluded.customer_id, excluded.region_id, excluded.payment_method_id, excluded.sale_date)`;
+
+export const UPSERT_ORDER_ITEMS = `
+INSERT INTO order_items AS i (order_id, product_id, quantity, unit_price, discount, shipping_cost, unit_cost, attributes)
+SELECT o.order_id, p.product_id, s.quantity, s.unit_price, s.discount, s.shipping_cost, s.unit_cost, s.attributes
+FROM stage_lines s
+JOIN orders o ON o.code = s.order_code
+JOIN products p ON p.code = s.product_code
+ON CONFLICT (order_id, product_id) DO UPDATE
+SET quantity = excluded.quantity, unit_price = excluded.unit_price, discount = excluded.discount,
+    shipping_cost = excluded.shipping_cost, unit_cost = excluded.unit_cost, attributes = excluded.attributes
+WHERE (i.quantity, i.unit_price, i.discount, i.shipping_cost, i.unit_cost, i.attributes)
+  IS DISTINCT FROM (excluded.quantity, excluded.unit_price, excluded.discount, excluded.shipping_cost,
+                    excluded.unit_cost, excluded.attributes)`;
+
+/** replace: the database keeps exactly the file's content. Returns the number of order lines deleted. */
+export const DELETE_ABSENT_LINES = `
+DELETE FROM order_items i
+WHERE NOT EXISTS (
+  SELECT FROM stage_lines s
+  JOIN orders o ON o.code = s.order_code
+  JOIN products p ON p.code = s.product_code
+  WHERE o.order_id = i.order_id AND p.product_id = i.product_id)`;
+
+export const DELETE_ORPHANS = `
+DELETE FROM orders o WHERE NOT EXISTS (SELECT FROM stage_orders s WHERE s.code = o.code);
+DELETE FROM products p WHERE NOT EXISTS (SELECT FROM stage_products s WHERE s.code = p.code);
+DELETE FROM customers c WHERE NOT EXISTS (SELECT FROM stage_customers s WHERE s.code = c.code);
+DELETE FROM categories c WHERE NOT EXISTS (SELECT FROM products p WHERE p.category_id = c.category_id);
+DELETE FROM regions r WHERE NOT EXISTS (SELECT FROM orders o WHERE o.region_id = r.region_id);
+DELETE FROM payment_methods m WHERE NOT EXISTS (SELECT FROM orders o WHERE o.payment_method_id = m.payment_method_id)`;
+
+export const BUMP_DATA_VERSION = `UPDATE data_version SET version = version + 1, loaded_at = now() RETURNING version`;

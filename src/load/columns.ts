@@ -1,0 +1,75 @@
+// Maps a file's header to the brief's columns: names compared lower-cased without spaces, '_' and '-'.
+
+export const REQUIRED_COLUMNS = {
+  orderId: 'Order ID',
+  productId: 'Product ID',
+  customerId: 'Customer ID',
+  productName: 'Product Name',
+  category: 'Category',
+  region: 'Region',
+  dateOfSale: 'Date of Sale',
+  quantitySold: 'Quantity Sold',
+  unitPrice: 'Unit Price',
+  discount: 'Discount',
+  shippingCost: 'Shipping Cost',
+  paymentMethod: 'Payment Method',
+  customerName: 'Customer Name',
+  customerEmail: 'Customer Email',
+  customerAddress: 'Customer Address',
+} as const;
+
+export const OPTIONAL_COLUMNS = { unitCost: 'Unit Cost' } as const;
+
+export type ColumnKey = keyof typeof REQUIRED_COLUMNS | keyof typeof OPTIONAL_COLUMNS;
+export const COLUMN_NAMES: Record<ColumnKey, string> = { ...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS };
+
+/** A file-level problem: the load fails before any row is read and changes nothing. */
+export class InputFormatError extends Error {
+  override name = 'InputFormatError';
+}
+
+export function normalizeColumnName(name: string): string {
+  return name.toLowerCase().replace(/[\s_-]+/g, '');
+}
+
+const KEY_BY_NORMALIZED = new Map<string, ColumnKey>(
+  (Object.entries(COLUMN_NAMES) as [ColumnKey, string][]).map(([key, name]) => [normalizeColumnName(name), key]),
+);
+
+export interface ColumnMap {
+  /** Position of each known column in a record. */
+  index: Partial<Record<ColumnKey, number>> & Record<keyof typeof REQUIRED_COLUMNS, number>;
+  /** The other columns: [position, name as written]. Kept as attributes of each line. */
+  extras: [number, string][];
+  width: number;
+  /** Customer Address is last: rows with extra fields hold an address with bare commas. */
+  addressIsLast: boolean;
+}
+
+export function mapColumns(header: string[]): ColumnMap {
+  const index: Partial<Record<ColumnKey, number>> = {};
+  const extras: [number, string][] = [];
+  const seen = new Map<string, string>();
+  header.forEach((raw, position) => {
+    const name = raw.trim();
+    const normalized = normalizeColumnName(name);
+    if (normalized === '') throw new InputFormatError(`header column ${position + 1} has no name`);
+    const earlier = seen.get(normalized);
+    if (earlier !== undefined) throw new InputFormatError(`header names the column '${name}' twice (also as '${earlier}')`);
+    seen.set(normalized, name);
+    const key = KEY_BY_NORMALIZED.get(normalized);
+    if (key) index[key] = position;
+    else extras.push([position, name]);
+  });
+  const missing = (Object.keys(REQUIRED_COLUMNS) as (keyof typeof REQUIRED_COLUMNS)[]).filter((key) => index[key] === undefined);
+  if (missing.length > 0) {
+    const names = missing.map((key) => REQUIRED_COLUMNS[key]);
+    throw new InputFormatError(`missing required column${names.length > 1 ? 's' : ''}: ${names.join(', ')}`);
+  }
+  return {
+    index: index as ColumnMap['index'],
+    extras,
+    width: header.length,
+    addressIsLast: index.customerAddress === header.length - 1,
+  };
+}

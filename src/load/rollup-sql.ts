@@ -1,0 +1,81 @@
+// Maintenance of the aggregation layer (migrations/0002_rollups.sql). An append subtracts the touched orders'
+// contributions before they change and adds them back after, so its cost follows the size of the change,
+// not of the database; a replace (or a product changing category) rebuilds a table from the facts.
+
+export type RollupScope = 'touched' | 'all';
+
+const ORDER_FILTER: Record<RollupScope, string> = {
+  touched: 'WHERE o.code IN (SELECT code FROM touched_orders)',
+  all: '',
+};
+const CUSTOMER_FILTER: Record<RollupScope, string> = {
+  touched: 'WHERE customer_id IN (SELECT customer_id FROM touched_customers)',
+  all: '',
+};
+
+// $1 is the sign: -1 removes a contribution, 1 adds it.
+const LINE_MEASURES = `
+  $1 * count(*), $1 * sum(i.quantity),
+  $1 * sum(i.quantity * i.unit_price),
+  $1 * sum(i.quantity * i.unit_price * i.discount),
+  $1 * sum(i.quantity * i.unit_price - i.quantity * i.unit_price * i.discount),
+  $1 * sum(i.shipping_cost),
+  $1 * coalesce(sum(i.quantity * i.unit_price - i.quantity * i.unit_price * i.discount) FILTER (WHERE i.unit_cost IS NOT NULL), 0),
+  $1 * coalesce(sum(i.quantity * i.unit_cost), 0)`;
+
+const ADD_MEASURES = `
+  lines = r.lines + excluded.lines, quantity = r.quantity + excluded.quantity, gross = r.gross + excluded.gross,
+  discount = r.discount + excluded.discount, revenue = r.revenue + excluded.revenue,
+  shipping = r.shipping + excluded.shipping, costed_revenue = r.costed_revenue + excluded.costed_revenue,
+  cost = r.cost + excluded.cost`;
+
+const MEASURE_COLUMNS = 'lines, quantity, gross, discount, revenue, shipping, costed_revenue, cost';
+
+export function productRollup(scope: RollupScope): string {
+  return `
+INSERT INTO sales_by_day_product_region AS r (sale_date, product_id, region_id, ${MEASURE_COLUMNS})
+SELECT o.sale_date, i.product_id, o.region_id, ${LINE_MEASURES}
+FROM order_items i JOIN orders o USING (order_id)
+${ORDER_FILTER[scope]}
+GROUP BY o.sale_date, i.product_id, o.region_id
+ON CONFLICT (sale_date, product_id, region_id) DO UPDATE SET ${ADD_MEASURES}`;
+}
+
+export function categoryRollup(scope: RollupScope): string {
+  return `
+INSERT INTO sales_by_day_category_region AS r (sale_date, category_id, region_id, orders, ${MEASURE_COLUMNS})
+SELECT o.sale_date, p.category_id, o.region_id, $1 * count(DISTINCT o.order_id), ${LINE_MEASURES}
+FROM order_items i JOIN orders o USING (order_id) JOIN products p USING (product_id)
+${ORDER_FILTER[scope]}
+GROUP BY o.sale_date, p.category_id, o.region_id
+ON CONFLICT (sale_date, category_id, region_id) DO UPDATE SET orders = r.orders + excluded.orders, ${ADD_MEASURES}`;
+}
+
+export function regionRollup(scope: RollupScope): string {
+  return `
+INSERT INTO sales_by_day_region AS r (sale_date, region_id, orders, ${MEASURE_COLUMNS})
+SELECT o.sale_date, o.region_id, $1 * count(DISTINCT o.order_id), ${LINE_MEASURES}
+FROM order_items i JOIN orders o USING (order_id)
+${ORDER_FILTER[scope]}
+GROUP BY o.sale_date, o.region_id
+ON CONFLICT (sale_date, region_id) DO UPDATE SET orders = r.orders + excluded.orders, ${ADD_MEASURES}`;
+}
+
+export function customerDaysRollup(scope: RollupScope): string {
+  return `
+INSERT INTO customers_by_day AS r (sale_date, previous_sale_date, customers)
+SELECT sale_date, previous_sale_date, $1 * count(*)
+FROM (
+  SELECT sale_date, coalesce(lag(sale_date) OVER (PARTITION BY customer_id ORDER BY sale_date), '-infinity') AS previous_sale_date
+  FROM (SELECT DISTINCT customer_id, sale_date FROM orders ${CUSTOMER_FILTER[scope]}) AS order_days
+) AS days
+GROUP BY sale_date, previous_sale_date
+ON CONFLICT (sale_date, previous_sale_date) DO UPDATE SET customers = r.customers + excluded.customers`;
+}
+
+export const ROLLUP_TABLES = {
+  product: { table: 'sales_by_day_product_region', contribution: productRollup, emptyWhen: 'lines = 0' },
+  category: { table: 'sales_by_day_category_region', contribution: categoryRollup, emptyWhen: 'lines = 0' },
+  region: { table: 'sales_by_day_region', contribution: regionRollup, emptyWhen: 'lines = 0' },
+  customerDays: { table: 'customers_by_day', contribution: customerDaysRollup, emptyWhen: 'customers = 0' },
+} as const;

@@ -1,0 +1,169 @@
+// The reader: a file's bytes in, batches of records out, counting bytes and hashing them on the way.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { streamArray } from 'stream-json/streamers/stream-array.js';
+import { InputFormatError } from './columns.js';
+import { CsvRecordReader, type SourceRecord } from './csv-records.js';
+
+export type SourceFormat = 'csv' | 'json' | 'ndjson';
+
+export interface SourceProgress {
+  bytesRead: number;
+  bytesTotal: number;
+}
+
+/** A source of records. The first CSV record is the header; JSON records carry their objects. */
+export interface RecordSource {
+  format: SourceFormat;
+  progress: SourceProgress;
+  batches: AsyncIterable<SourceRecord[]>;
+  /** SHA-256 of the bytes read, complete once the batches are exhausted. */
+  sha256(): string;
+}
+
+const CHUNK_BYTES = 1 << 20;
+
+/** By extension; otherwise by the first character: '[' JSON array, '{' NDJSON, anything else CSV. */
+async function detectFormat(file: string): Promise<SourceFormat> {
+  const extension = path.extname(file).toLowerCase();
+  if (extension === '.csv') return 'csv';
+  if (extension === '.json') return 'json';
+  if (extension === '.ndjson' || extension === '.jsonl') return 'ndjson';
+  const handle = await fs.open(file);
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
+    const first = buffer
+      .subarray(0, bytesRead)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trimStart()[0];
+    return first === '[' ? 'json' : first === '{' ? 'ndjson' : 'csv';
+  } finally {
+    await handle.close();
+  }
+}
+
+async function* csvBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<SourceRecord[]> {
+  const decoder = new StringDecoder('utf8');
+  const reader = new CsvRecordReader();
+  for await (const chunk of chunks) {
+    const records = reader.push(decoder.write(chunk));
+    if (records.length > 0) yield records;
+  }
+  const rest = reader.push(decoder.end());
+  rest.push(...reader.end());
+  if (rest.length > 0) yield rest;
+}
+
+/** A JSON value as the text a CSV cell would hold. */
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * JSON objects become records under a header made of the first object's keys; keys first seen later go to
+ * the line's attributes. Line numbers are NDJSON's physical lines, or an array element's position (1-based).
+ */
+class JsonRecordMapper {
+  private header: string[] | undefined;
+  private known = new Set<string>();
+
+  toRecords(objects: { line: number; value: unknown; raw: string }[]): SourceRecord[] {
+    const records: SourceRecord[] = [];
+    for (const { line, value, raw } of objects) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        if (this.header === undefined) throw new InputFormatError(`record ${line} is not a JSON object`);
+        records.push({ line, fields: [], raw, error: 'not a JSON object' });
+        continue;
+      }
+      const object = value as Record<string, unknown>;
+      if (this.header === undefined) {
+        this.header = Object.keys(object);
+        this.known = new Set(this.header);
+        records.push({ line: 0, fields: this.header, raw: '' });
+      }
+      const record: SourceRecord = { line, fields: this.header.map((key) => cellText(object[key])), raw };
+      for (const key of Object.keys(object)) {
+        if (this.known.has(key) || cellText(object[key]) === '') continue;
+        record.extra ??= {};
+        record.extra[key] = cellText(object[key]);
+      }
+      records.push(record);
+    }
+    return records;
+  }
+}
+
+async function* ndjsonBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<SourceRecord[]> {
+  const decoder = new StringDecoder('utf8');
+  const mapper = new JsonRecordMapper();
+  let rest = '';
+  let line = 0;
+  let first = true;
+  const parse = (text: string) => {
+    const objects: { line: number; value: unknown; raw: string }[] = [];
+    const lines = text.split('\n');
+    rest = lines.pop()!;
+    for (let raw of lines) {
+      line++;
+      if (first) {
+        raw = raw.replace(/^\uFEFF/, '');
+        first = false;
+      }
+      raw = raw.replace(/\r$/, '');
+      if (raw.trim() === '') continue;
+      try {
+        objects.push({ line, value: JSON.parse(raw), raw });
+      } catch {
+        objects.push({ line, value: undefined, raw });
+      }
+    }
+    return objects;
+  };
+  for await (const chunk of chunks) {
+    const records = mapper.toRecords(parse(rest + decoder.write(chunk)));
+    if (records.length > 0) yield records;
+  }
+  const records = mapper.toRecords(parse(`${rest}${decoder.end()}\n`));
+  if (records.length > 0) yield records;
+}
+
+async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<SourceRecord[]> {
+  const mapper = new JsonRecordMapper();
+  const elements = Readable.from(chunks).pipe(streamArray.withParserAsStream());
+  let batch: { line: number; value: unknown; raw: string }[] = [];
+  try {
+    for await (const { key, value } of elements as AsyncIterable<{ key: number; value: unknown }>) {
+      batch.push({ line: key + 1, value, raw: JSON.stringify(value) });
+      if (batch.length >= 1000) {
+        yield mapper.toRecords(batch);
+        batch = [];
+      }
+    }
+  } catch (error) {
+    throw new InputFormatError(`not a valid JSON array of objects: ${(error as Error).message}`);
+  }
+  if (batch.length > 0) yield mapper.toRecords(batch);
+}
+
+export async function openRecordSource(file: string, format?: SourceFormat): Promise<RecordSource> {
+  const stat = await fs.stat(file);
+  if (!stat.isFile()) throw new InputFormatError(`${file} is not a file`);
+  const resolvedFormat = format ?? (await detectFormat(file));
+  const progress: SourceProgress = { bytesRead: 0, bytesTotal: stat.size };
+  const hash = createHash('sha256');
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) {
+      hash.update(chunk as Buffer);
+      progress.bytesRead += (chunk as Buffer).length;
+      yield chunk as Buffer;
+    }
+  }
+  const batches = { csv: csvBatches, json: jsonArrayBatches, ndjson: ndjsonBatches }[resolvedFormat](chunks());
+  return { format: resolvedFormat, progress, batches, sha256: () => hash.copy().digest('hex') };
+}

@@ -1,0 +1,140 @@
+// Run bookkeeping: every load is a row of refresh_runs, written outside the load's transaction so that
+// progress is visible while it runs and a failed run is recorded even though its data was rolled back.
+import type { Pool } from 'pg';
+import type { LoadCounts, LoadMode, LoadProgress } from '../load/index.js';
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
+export type RunTrigger = 'schedule' | 'api' | 'cli' | 'startup';
+
+export interface RefreshRun {
+  id: number;
+  status: RunStatus;
+  trigger: RunTrigger;
+  mode: LoadMode;
+  source: string;
+  sourceSha256: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  progress: { bytesRead: number; bytesTotal: number | null; rowsRead: number };
+  counts: LoadCounts | null;
+  error: string | null;
+}
+
+const RUN_COLUMNS = `
+  id::integer AS id, status, trigger, mode, source, source_sha256,
+  started_at, finished_at,
+  (extract(epoch FROM finished_at - started_at) * 1000)::integer AS duration_ms,
+  bytes_read, bytes_total, rows_read, counts, error`;
+
+interface RunRow {
+  id: number;
+  status: RunStatus;
+  trigger: RunTrigger;
+  mode: LoadMode;
+  source: string;
+  source_sha256: string | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  duration_ms: number | null;
+  bytes_read: number;
+  bytes_total: number | null;
+  rows_read: number;
+  counts: LoadCounts | null;
+  error: string | null;
+}
+
+function toRun(row: RunRow): RefreshRun {
+  return {
+    id: row.id,
+    status: row.status,
+    trigger: row.trigger,
+    mode: row.mode,
+    source: row.source,
+    sourceSha256: row.source_sha256,
+    startedAt: row.started_at?.toISOString() ?? null,
+    finishedAt: row.finished_at?.toISOString() ?? null,
+    durationMs: row.duration_ms,
+    progress: { bytesRead: row.bytes_read, bytesTotal: row.bytes_total, rowsRead: row.rows_read },
+    counts: row.counts,
+    error: row.error,
+  };
+}
+
+export async function startRun(
+  pool: Pool,
+  run: { trigger: RunTrigger; mode: LoadMode; source: string; bytesTotal: number | null },
+): Promise<RefreshRun> {
+  const { rows } = await pool.query<RunRow>(
+    `INSERT INTO refresh_runs (status, trigger, mode, source, bytes_total, started_at)
+     VALUES ('running', $1, $2, $3, $4, now()) RETURNING ${RUN_COLUMNS}`,
+    [run.trigger, run.mode, run.source, run.bytesTotal],
+  );
+  return toRun(rows[0]);
+}
+
+export async function recordProgress(pool: Pool, id: number, progress: LoadProgress): Promise<void> {
+  await pool.query(`UPDATE refresh_runs SET bytes_read = $2, rows_read = $3 WHERE id = $1 AND status = 'running'`, [
+    id,
+    progress.bytesRead,
+    progress.rowsRead,
+  ]);
+}
+
+export async function finishRun(
+  pool: Pool,
+  id: number,
+  outcome: {
+    status: 'succeeded' | 'failed' | 'skipped';
+    counts?: LoadCounts;
+    sha256?: string;
+    error?: string;
+    errorDetail?: unknown;
+    progress?: LoadProgress;
+  },
+): Promise<RefreshRun> {
+  const { rows } = await pool.query<RunRow>(
+    `UPDATE refresh_runs
+     SET status = $2, counts = $3, source_sha256 = coalesce($4, source_sha256), error = $5, error_detail = $6,
+         bytes_read = coalesce($7, bytes_read), rows_read = coalesce($8, rows_read), finished_at = now()
+     WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
+    [
+      id,
+      outcome.status,
+      outcome.counts ?? null,
+      outcome.sha256 ?? null,
+      outcome.error ?? null,
+      outcome.errorDetail === undefined ? null : JSON.stringify(outcome.errorDetail),
+      outcome.progress?.bytesRead ?? null,
+      outcome.progress?.rowsRead ?? null,
+    ],
+  );
+  return toRun(rows[0]);
+}
+
+export async function getRun(pool: Pool, id: number): Promise<RefreshRun | undefined> {
+  const { rows } = await pool.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM refresh_runs WHERE id = $1`, [id]);
+  return rows[0] && toRun(rows[0]);
+}
+
+export interface RunReject {
+  line: number;
+  reasons: string[];
+  raw: string;
+}
+
+export async function listRejects(
+  pool: Pool,
+  runId: number,
+  page: { limit: number; offset: number },
+): Promise<{ items: RunReject[]; total: number }> {
+  const [items, total] = await Promise.all([
+    pool.query<RunReject>('SELECT line, reasons, raw FROM refresh_rejects WHERE run_id = $1 ORDER BY line LIMIT $2 OFFSET $3', [
+      runId,
+      page.limit,
+      page.offset,
+    ]),
+    pool.query<{ total: number }>('SELECT count(*) AS total FROM refresh_rejects WHERE run_id = $1', [runId]),
+  ]);
+  return { items: items.rows, total: total.rows[0].total };
+}

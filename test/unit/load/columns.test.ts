@@ -1,0 +1,48 @@
+import { expect } from 'chai';
+import { BRIEF_HEADER } from '../../../src/generate/sales-generator.js';
+import { InputFormatError, mapColumns } from '../../../src/load/columns.js';
+
+describe('mapColumns', () => {
+  it('matches names ignoring case, spaces, underscores and hyphens, in any order', () => {
+    const header = [
+      'customer_address',
+      'ORDER-ID',
+      'productId',
+      'Customer ID',
+      'product name',
+      'CATEGORY',
+      'region',
+      'date_of_sale',
+      'QuantitySold',
+      'unit-price',
+      'discount',
+      'shipping cost',
+      'Payment_Method',
+      'customername',
+      'Customer Email',
+    ];
+    const columns = mapColumns(header);
+    expect(columns.index.orderId).to.equal(1);
+    expect(columns.index.customerAddress).to.equal(0);
+    expect(columns.addressIsLast).to.equal(false);
+    expect(columns.extras).to.deep.equal([]);
+  });
+
+  it('keeps unknown columns as extras and recognises Unit Cost', () => {
+    const columns = mapColumns([...BRIEF_HEADER.slice(0, -1), 'Unit Cost', 'Campaign', ' Customer Address ']);
+    expect(columns.index.unitCost).to.equal(14);
+    expect(columns.extras).to.deep.equal([[15, 'Campaign']]);
+    expect(columns.addressIsLast).to.equal(true);
+  });
+
+  it('fails naming every missing required column', () => {
+    expect(() => mapColumns(BRIEF_HEADER.filter((name) => name !== 'Region' && name !== 'Customer Email'))).to.throw(
+      InputFormatError,
+      'missing required columns: Region, Customer Email',
+    );
+  });
+
+  it('fails on a column named twice', () => {
+    expect(() => mapColumns([...BRIEF_HEADER, 'order_id'])).to.throw(InputFormatError, /twice/);
+  });
+});

@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import { CsvRecordReader, type SourceRecord } from '../../../src/load/csv-records.js';
+
+/** Feeds `text` in chunks of `size` characters, as a stream would. */
+function read(text: string, size = text.length): SourceRecord[] {
+  const reader = new CsvRecordReader();
+  const records: SourceRecord[] = [];
+  for (let i = 0; i < text.length; i += size) records.push(...reader.push(text.slice(i, i + size)));
+  records.push(...reader.end());
+  return records;
+}
+
+describe('CsvRecordReader', () => {
+  it('numbers records by physical line, the header being line 1', () => {
+    const records = read('a,b\n1,2\n3,4\n');
+    expect(records.map((r) => [r.line, r.fields])).to.deep.equal([
+      [1, ['a', 'b']],
+      [2, ['1', '2']],
+      [3, ['3', '4']],
+    ]);
+  });
+
+  it('skips blank lines without counting them as records but keeps line numbers physical', () => {
+    const records = read('a,b\n\n1,2\n   \r\n3,4');
+    expect(records.map((r) => r.line)).to.deep.equal([1, 3, 5]);
+  });
+
+  it('strips a UTF-8 BOM and CRLF line endings', () => {
+    const records = read('\uFEFFa,b\r\n1,2\r\n');
+    expect(records.map((r) => r.fields)).to.deep.equal([
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
+    expect(records[1].raw).to.equal('1,2');
+  });
+
+  it('reads quoted fields with commas, escaped quotes and newlines, numbering the next record after them', () => {
+    const text = 'a,b,c\n"x, y","say ""hi""","line one\nline two"\n4,5,6\n';
+    const records = read(text);
+    expect(records[1]).to.deep.equal({
+      line: 2,
+      fields: ['x, y', 'say "hi"', 'line one\nline two'],
+      raw: text.split('\n4')[0].slice(6),
+    });
+    expect(records[2]).to.include({ line: 4 });
+    expect(records[2].fields).to.deep.equal(['4', '5', '6']);
+  });
+
+  it('gives the same records whatever the chunk size', () => {
+    const text = 'h1,h2\r\n"a\r\nb",c\r\n\r\n"""q""",""\r\nlast,"x"';
+    const whole = read(text);
+    for (const size of [1, 2, 3, 5, 7]) expect(read(text, size)).to.deep.equal(whole);
+    expect(whole.map((r) => r.fields)).to.deep.equal([
+      ['h1', 'h2'],
+      ['a\r\nb', 'c'],
+      ['"q"', ''],
+      ['last', 'x'],
+    ]);
+  });
+
+  it('keeps bare commas as separate fields (the loader joins an overflowing address)', () => {
+    const [, row] = read('a,b\n1,123 Main St, Anytown, CA 12345\n');
+    expect(row.fields).to.deep.equal(['1', '123 Main St', ' Anytown', ' CA 12345']);
+  });
+
+  it('rejects the line an unterminated quote opens on and reads on from the next line', () => {
+    const records = read('a,b\n1,"oops\n2,3\n');
+    expect(records[1]).to.deep.include({ line: 2, error: 'unterminated quoted field', raw: '1,"oops' });
+    expect(records[2]).to.deep.include({ line: 3, fields: ['2', '3'] });
+  });
+
+  it('keeps text after a closing quote, leniently', () => {
+    const [, row] = read('a,b\n"x"y,z\n');
+    expect(row.fields).to.deep.equal(['xy', 'z']);
+  });
+
+  it('reads a last record without a newline and a lone empty field', () => {
+    expect(read('a\n1').map((r) => r.fields)).to.deep.equal([['a'], ['1']]);
+    expect(read('a,b\n,\n')[1].fields).to.deep.equal(['', '']);
+  });
+});
