@@ -135,6 +135,40 @@ WHERE (i.quantity, i.unit_price, i.discount, i.shipping_cost, i.unit_cost, i.att
   IS DISTINCT FROM (excluded.quantity, excluded.unit_price, excluded.discount, excluded.shipping_cost,
                     excluded.unit_cost, excluded.attributes)`;
 
+/** Whether the database holds no sales yet: the first load takes the bulk path. */
+export const HOLDS_NO_SALES = `SELECT NOT EXISTS (SELECT FROM order_items) AND NOT EXISTS (SELECT FROM orders) AS empty`;
+
+/**
+ * Bulk path, into an empty database: row-level foreign-key triggers dominate a large insert, so the keys
+ * are dropped, the rows inserted, and the keys added back, which PostgreSQL validates in one set-based pass.
+ * The table locks this takes hold nothing back: there is no data to read yet.
+ */
+export const DROP_FACT_FOREIGN_KEYS = `
+ALTER TABLE order_items DROP CONSTRAINT order_items_order_id_fkey, DROP CONSTRAINT order_items_product_id_fkey;
+ALTER TABLE orders DROP CONSTRAINT orders_customer_id_fkey, DROP CONSTRAINT orders_region_id_fkey,
+  DROP CONSTRAINT orders_payment_method_id_fkey`;
+
+export const INSERT_ORDERS = `
+INSERT INTO orders (code, customer_id, region_id, payment_method_id, sale_date)
+SELECT code, customer_id, region_id, payment_method_id, sale_date FROM incoming_orders`;
+
+export const INSERT_ORDER_ITEMS = `
+INSERT INTO order_items (order_id, product_id, quantity, unit_price, discount, shipping_cost, unit_cost, attributes)
+SELECT o.order_id, p.product_id, s.quantity, s.unit_price, s.discount, s.shipping_cost, s.unit_cost, s.attributes
+FROM stage_lines s
+JOIN orders o ON o.code = s.order_code
+JOIN products p ON p.code = s.product_code`;
+
+export const ADD_FACT_FOREIGN_KEYS = `
+ALTER TABLE orders
+  ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customers,
+  ADD CONSTRAINT orders_region_id_fkey FOREIGN KEY (region_id) REFERENCES regions,
+  ADD CONSTRAINT orders_payment_method_id_fkey FOREIGN KEY (payment_method_id) REFERENCES payment_methods;
+ALTER TABLE order_items
+  ADD CONSTRAINT order_items_order_id_fkey FOREIGN KEY (order_id) REFERENCES orders ON DELETE CASCADE,
+  ADD CONSTRAINT order_items_product_id_fkey FOREIGN KEY (product_id) REFERENCES products;
+ANALYZE orders; ANALYZE order_items`;
+
 /** replace: the database keeps exactly the file's content. Returns the number of order lines deleted. */
 export const DELETE_ABSENT_LINES = `
 DELETE FROM order_items i

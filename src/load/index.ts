@@ -1,7 +1,8 @@
 // The loader, a library first: the CLI, the refresh job and the API upload all call loadSales().
 // Streams a file through parse -> validate -> in-file bookkeeping -> COPY into staging, then applies it with
 // set-based SQL in ONE transaction: readers see the old data until the commit, and a failure changes nothing.
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
+import type { Logger } from 'pino';
 import { CopyWriter, copyTextArray, copyValue } from '../db/copy.js';
 import * as apply from './apply-sql.js';
 import { type ColumnMap, InputFormatError, mapColumns } from './columns.js';
@@ -50,6 +51,8 @@ export interface LoadOptions {
   onProgress?: (progress: LoadProgress) => void;
   /** Aborting rolls the load back. */
   signal?: AbortSignal;
+  /** Receives each step's duration at debug level. */
+  logger?: Logger;
 }
 
 /** Another load holds the lock; nothing was changed. */
@@ -68,6 +71,14 @@ function lineRow(line: number, row: SaleLine): string {
 
 function rejectRow(line: number, reasons: string[], raw: string): string {
   return `${line}\t${copyTextArray(reasons)}\t${copyValue(raw.replaceAll('\0', ''))}\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n`;
+}
+
+/** Runs one step of the load, logging how long it took: the first place to look when a load is slow. */
+async function step<T>(options: LoadOptions, name: string, action: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await action();
+  options.logger?.debug({ step: name, ms: Math.round(performance.now() - started) }, 'load step');
+  return result;
 }
 
 /** Streams the file into stage_rows; returns what the file said across its rows. */
@@ -137,64 +148,86 @@ async function stageDimensions(client: PoolClient, state: FileState): Promise<vo
   await copyRows(
     client,
     apply.COPY_ORDERS,
-    state.orders,
+    state.orders(),
     ([code, o]) => `${v(code)}\t${v(o.customerCode)}\t${v(o.region)}\t${v(o.paymentMethod)}\t${o.saleDate}\n`,
   );
-  await copyRows(client, apply.COPY_PRODUCTS, state.products, ([code, p]) => `${v(code)}\t${v(p.name)}\t${v(p.category)}\n`);
+  await copyRows(client, apply.COPY_PRODUCTS, state.products(), ([code, p]) => `${v(code)}\t${v(p.name)}\t${v(p.category)}\n`);
   await copyRows(
     client,
     apply.COPY_CUSTOMERS,
-    state.customers,
+    state.customers(),
     ([code, c]) => `${v(code)}\t${v(c.name)}\t${v(c.email)}\t${v(c.address)}\n`,
   );
 }
 
-async function updateRollups(client: PoolClient, sign: 1 | -1, scope: RollupScope, skip: Set<string>): Promise<void> {
+type Statement = (name: string, sql: string, params?: unknown[]) => Promise<QueryResult>;
+
+/** Runs the load's statements on its client, timing each one. */
+function statements(client: PoolClient, options: LoadOptions): Statement {
+  return (name, sql, params) => step(options, name, () => client.query(sql, params));
+}
+
+async function updateRollups(exec: Statement, sign: 1 | -1, scope: RollupScope, skip: Set<string>): Promise<void> {
   for (const { table, contribution } of Object.values(ROLLUP_TABLES)) {
-    if (!skip.has(table)) await client.query(contribution(scope), [sign]);
+    if (!skip.has(table)) await exec(`${sign < 0 ? 'subtract from' : 'add to'} ${table}`, contribution(scope), [sign]);
   }
 }
 
-async function rebuildRollup(client: PoolClient, rollup: (typeof ROLLUP_TABLES)[keyof typeof ROLLUP_TABLES]): Promise<void> {
-  await client.query(`DELETE FROM ${rollup.table}`);
-  await client.query(rollup.contribution('all'), [1]);
+async function rebuildRollup(exec: Statement, rollup: (typeof ROLLUP_TABLES)[keyof typeof ROLLUP_TABLES]): Promise<void> {
+  await exec(`empty ${rollup.table}`, `DELETE FROM ${rollup.table}`);
+  await exec(`rebuild ${rollup.table}`, rollup.contribution('all'), [1]);
 }
 
 /** Applies the staged file: dimensions, orders, order lines, rollups, data version. Returns the counts. */
-async function applyStaged(client: PoolClient, state: FileState, options: LoadOptions) {
-  await client.query(apply.SAVE_REJECTS, [options.runId]);
-  await client.query(apply.KEEP_WINNING_LINES, [state.supersededLines]);
-  await client.query(apply.ANALYZE_STAGING);
-  await client.query(apply.UPSERT_DIMENSIONS);
-  const categoryChanges = (await client.query(apply.COUNT_CATEGORY_CHANGES)).rows[0].changed as number;
-  await client.query(apply.UPSERT_PRODUCTS);
-  await client.query(apply.UPSERT_CUSTOMERS);
-  await client.query(apply.RESOLVE_INCOMING_ORDERS);
-  await client.query(apply.CLASSIFY_LINES);
-  const { inserted, updated, unchanged } = (await client.query(apply.COUNT_LINE_CHANGES)).rows[0] as Record<string, number>;
+async function applyStaged(exec: Statement, state: FileState, options: LoadOptions) {
+  const { empty } = (await exec('check for data', apply.HOLDS_NO_SALES)).rows[0] as { empty: boolean };
+  await exec('save rejects', apply.SAVE_REJECTS, [options.runId]);
+  await exec('keep winning lines', apply.KEEP_WINNING_LINES, [state.supersededLines]);
+  await exec('analyze staging', apply.ANALYZE_STAGING);
+  await exec('upsert dimensions', apply.UPSERT_DIMENSIONS);
+  const categoryChanges = (await exec('count category changes', apply.COUNT_CATEGORY_CHANGES)).rows[0].changed as number;
+  await exec('upsert products', apply.UPSERT_PRODUCTS);
+  await exec('upsert customers', apply.UPSERT_CUSTOMERS);
+  await exec('resolve incoming orders', apply.RESOLVE_INCOMING_ORDERS);
   options.signal?.throwIfAborted();
 
-  let deleted = 0;
-  if (options.mode === 'append') {
-    // A product that changed category moves its whole history: rebuild the category rollup instead.
-    const skip = new Set<string>(categoryChanges > 0 ? [ROLLUP_TABLES.category.table] : []);
-    await client.query(apply.COLLECT_TOUCHED);
-    await updateRollups(client, -1, 'touched', skip);
-    await client.query(apply.UPSERT_ORDERS);
-    await client.query(apply.UPSERT_ORDER_ITEMS);
-    await updateRollups(client, 1, 'touched', skip);
-    for (const { table, emptyWhen } of Object.values(ROLLUP_TABLES))
-      await client.query(`DELETE FROM ${table} WHERE ${emptyWhen}`);
-    if (categoryChanges > 0) await rebuildRollup(client, ROLLUP_TABLES.category);
+  let counts: { inserted: number; updated: number; unchanged: number; deleted: number };
+  if (empty) {
+    // Into an empty database every line is new: insert in bulk and build the rollups in one pass.
+    await exec('drop fact foreign keys', apply.DROP_FACT_FOREIGN_KEYS);
+    const orders = await exec('insert orders', apply.INSERT_ORDERS);
+    const lines = await exec('insert order items', apply.INSERT_ORDER_ITEMS);
+    await exec('add fact foreign keys', apply.ADD_FACT_FOREIGN_KEYS);
+    if (options.mode === 'replace') await exec('delete orphans', apply.DELETE_ORPHANS);
+    for (const rollup of Object.values(ROLLUP_TABLES)) await rebuildRollup(exec, rollup);
+    counts = { inserted: lines.rowCount ?? 0, updated: 0, unchanged: 0, deleted: 0 };
+    options.logger?.debug({ orders: orders.rowCount }, 'bulk insert into an empty database');
   } else {
-    await client.query(apply.UPSERT_ORDERS);
-    await client.query(apply.UPSERT_ORDER_ITEMS);
-    deleted = (await client.query(apply.DELETE_ABSENT_LINES)).rowCount ?? 0;
-    await client.query(apply.DELETE_ORPHANS);
-    for (const rollup of Object.values(ROLLUP_TABLES)) await rebuildRollup(client, rollup);
+    await exec('classify lines', apply.CLASSIFY_LINES);
+    const classified = (await exec('count line changes', apply.COUNT_LINE_CHANGES)).rows[0] as Record<string, number>;
+    counts = { inserted: classified.inserted, updated: classified.updated, unchanged: classified.unchanged, deleted: 0 };
+    if (options.mode === 'append') {
+      // A product that changed category moves its whole history: rebuild the category rollup instead.
+      const skip = new Set<string>(categoryChanges > 0 ? [ROLLUP_TABLES.category.table] : []);
+      await exec('collect touched orders', apply.COLLECT_TOUCHED);
+      await updateRollups(exec, -1, 'touched', skip);
+      await exec('upsert orders', apply.UPSERT_ORDERS);
+      await exec('upsert order items', apply.UPSERT_ORDER_ITEMS);
+      await updateRollups(exec, 1, 'touched', skip);
+      for (const { table, emptyWhen } of Object.values(ROLLUP_TABLES)) {
+        await exec(`drop empty rows of ${table}`, `DELETE FROM ${table} WHERE ${emptyWhen}`);
+      }
+      if (categoryChanges > 0) await rebuildRollup(exec, ROLLUP_TABLES.category);
+    } else {
+      await exec('upsert orders', apply.UPSERT_ORDERS);
+      await exec('upsert order items', apply.UPSERT_ORDER_ITEMS);
+      counts.deleted = (await exec('delete absent lines', apply.DELETE_ABSENT_LINES)).rowCount ?? 0;
+      await exec('delete orphans', apply.DELETE_ORPHANS);
+      for (const rollup of Object.values(ROLLUP_TABLES)) await rebuildRollup(exec, rollup);
+    }
   }
-  const dataVersion = Number((await client.query(apply.BUMP_DATA_VERSION)).rows[0].version);
-  return { inserted, updated, unchanged, deleted, dataVersion };
+  const dataVersion = Number((await exec('bump data version', apply.BUMP_DATA_VERSION)).rows[0].version);
+  return { ...counts, dataVersion };
 }
 
 /**
@@ -209,10 +242,12 @@ export async function loadSales(pool: Pool, file: string, options: LoadOptions):
     await client.query('BEGIN');
     const { rows } = await client.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [LOAD_LOCK_KEY]);
     if (!rows[0].locked) throw new LoadBusyError('another load is running');
+    // A load sorts, hashes and aggregates whole files: give this transaction (only) the memory to do it in RAM.
+    await client.query(`SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '512MB'`);
     await client.query(apply.CREATE_STAGING);
-    const staged = await stageFile(client, file, options);
-    await stageDimensions(client, staged.state);
-    const applied = await applyStaged(client, staged.state, options);
+    const staged = await step(options, 'stream file into staging', () => stageFile(client, file, options));
+    await step(options, 'stage orders, products, customers', () => stageDimensions(client, staged.state));
+    const applied = await applyStaged(statements(client, options), staged.state, options);
     options.signal?.throwIfAborted();
     await client.query('COMMIT');
     return {

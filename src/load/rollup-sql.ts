@@ -13,15 +13,25 @@ const CUSTOMER_FILTER: Record<RollupScope, string> = {
   all: '',
 };
 
+/** Each order line's figures, computed once; exact numeric arithmetic. */
+const LINES = `(
+  SELECT order_id, product_id, quantity, shipping_cost, unit_cost, gross, gross * discount AS discount,
+         gross - gross * discount AS revenue, quantity * unit_cost AS cost
+  FROM (SELECT *, quantity * unit_price AS gross FROM order_items) AS priced
+) AS i`;
+
+/** A delta adds to existing rows; a rebuild writes into an emptied table and needs no conflict handling. */
+const ON_CONFLICT: Record<RollupScope, (key: string, add: string) => string> = {
+  touched: (key, add) => `ON CONFLICT (${key}) DO UPDATE SET ${add}`,
+  all: () => '',
+};
+
 // $1 is the sign: -1 removes a contribution, 1 adds it.
 const LINE_MEASURES = `
-  $1 * count(*), $1 * sum(i.quantity),
-  $1 * sum(i.quantity * i.unit_price),
-  $1 * sum(i.quantity * i.unit_price * i.discount),
-  $1 * sum(i.quantity * i.unit_price - i.quantity * i.unit_price * i.discount),
+  $1 * count(*), $1 * sum(i.quantity), $1 * sum(i.gross), $1 * sum(i.discount), $1 * sum(i.revenue),
   $1 * sum(i.shipping_cost),
-  $1 * coalesce(sum(i.quantity * i.unit_price - i.quantity * i.unit_price * i.discount) FILTER (WHERE i.unit_cost IS NOT NULL), 0),
-  $1 * coalesce(sum(i.quantity * i.unit_cost), 0)`;
+  $1 * coalesce(sum(i.revenue) FILTER (WHERE i.unit_cost IS NOT NULL), 0),
+  $1 * coalesce(sum(i.cost), 0)`;
 
 const ADD_MEASURES = `
   lines = r.lines + excluded.lines, quantity = r.quantity + excluded.quantity, gross = r.gross + excluded.gross,
@@ -33,32 +43,32 @@ const MEASURE_COLUMNS = 'lines, quantity, gross, discount, revenue, shipping, co
 
 export function productRollup(scope: RollupScope): string {
   return `
-INSERT INTO sales_by_day_product_region AS r (sale_date, product_id, region_id, ${MEASURE_COLUMNS})
-SELECT o.sale_date, i.product_id, o.region_id, ${LINE_MEASURES}
-FROM order_items i JOIN orders o USING (order_id)
+INSERT INTO sales_by_month_product_region AS r (month, product_id, region_id, ${MEASURE_COLUMNS})
+SELECT date_trunc('month', o.sale_date)::date, i.product_id, o.region_id, ${LINE_MEASURES}
+FROM ${LINES} JOIN orders o USING (order_id)
 ${ORDER_FILTER[scope]}
-GROUP BY o.sale_date, i.product_id, o.region_id
-ON CONFLICT (sale_date, product_id, region_id) DO UPDATE SET ${ADD_MEASURES}`;
+GROUP BY 1, i.product_id, o.region_id
+${ON_CONFLICT[scope]('month, product_id, region_id', ADD_MEASURES)}`;
 }
 
 export function categoryRollup(scope: RollupScope): string {
   return `
 INSERT INTO sales_by_day_category_region AS r (sale_date, category_id, region_id, orders, ${MEASURE_COLUMNS})
 SELECT o.sale_date, p.category_id, o.region_id, $1 * count(DISTINCT o.order_id), ${LINE_MEASURES}
-FROM order_items i JOIN orders o USING (order_id) JOIN products p USING (product_id)
+FROM ${LINES} JOIN orders o USING (order_id) JOIN products p USING (product_id)
 ${ORDER_FILTER[scope]}
 GROUP BY o.sale_date, p.category_id, o.region_id
-ON CONFLICT (sale_date, category_id, region_id) DO UPDATE SET orders = r.orders + excluded.orders, ${ADD_MEASURES}`;
+${ON_CONFLICT[scope]('sale_date, category_id, region_id', `orders = r.orders + excluded.orders, ${ADD_MEASURES}`)}`;
 }
 
 export function regionRollup(scope: RollupScope): string {
   return `
 INSERT INTO sales_by_day_region AS r (sale_date, region_id, orders, ${MEASURE_COLUMNS})
 SELECT o.sale_date, o.region_id, $1 * count(DISTINCT o.order_id), ${LINE_MEASURES}
-FROM order_items i JOIN orders o USING (order_id)
+FROM ${LINES} JOIN orders o USING (order_id)
 ${ORDER_FILTER[scope]}
 GROUP BY o.sale_date, o.region_id
-ON CONFLICT (sale_date, region_id) DO UPDATE SET orders = r.orders + excluded.orders, ${ADD_MEASURES}`;
+${ON_CONFLICT[scope]('sale_date, region_id', `orders = r.orders + excluded.orders, ${ADD_MEASURES}`)}`;
 }
 
 export function customerDaysRollup(scope: RollupScope): string {
@@ -70,11 +80,11 @@ FROM (
   FROM (SELECT DISTINCT customer_id, sale_date FROM orders ${CUSTOMER_FILTER[scope]}) AS order_days
 ) AS days
 GROUP BY sale_date, previous_sale_date
-ON CONFLICT (sale_date, previous_sale_date) DO UPDATE SET customers = r.customers + excluded.customers`;
+${ON_CONFLICT[scope]('sale_date, previous_sale_date', 'customers = r.customers + excluded.customers')}`;
 }
 
 export const ROLLUP_TABLES = {
-  product: { table: 'sales_by_day_product_region', contribution: productRollup, emptyWhen: 'lines = 0' },
+  product: { table: 'sales_by_month_product_region', contribution: productRollup, emptyWhen: 'lines = 0' },
   category: { table: 'sales_by_day_category_region', contribution: categoryRollup, emptyWhen: 'lines = 0' },
   region: { table: 'sales_by_day_region', contribution: regionRollup, emptyWhen: 'lines = 0' },
   customerDays: { table: 'customers_by_day', contribution: customerDaysRollup, emptyWhen: 'customers = 0' },

@@ -68,6 +68,38 @@ export function validateEmail(value: string): boolean {
 }
 
 /**
+ * Memoises a pure check of one text value: files repeat dates, prices and discounts endlessly.
+ * Bounded: cleared when full.
+ */
+function memoize<T>(check: (text: string) => T, limit = 50_000): (text: string) => T {
+  const cache = new Map<string, T>();
+  return (text) => {
+    let result = cache.get(text);
+    if (result === undefined && !cache.has(text)) {
+      result = check(text);
+      if (cache.size >= limit) cache.clear();
+      cache.set(` ${text}`.slice(1), result);
+    }
+    return result as T;
+  };
+}
+
+const dateChecks = new Map<string, (value: string) => string | undefined>();
+/** validateDate for one day of the load, memoised. */
+function dateCheck(today: string): (value: string) => string | undefined {
+  let check = dateChecks.get(today);
+  if (check === undefined) {
+    check = memoize((value) => validateDate(value, today), 20_000);
+    dateChecks.clear();
+    dateChecks.set(today, check);
+  }
+  return check;
+}
+
+/** A plain decimal's canonical text, or undefined when it is not one. */
+const plainDecimal = memoize((text: string) => (isPlainDecimal(text) ? canonicalDecimal(text) : undefined));
+
+/**
  * Checks one record's fields against the rules of semantics.md, collecting every reason that applies.
  * `today` is the local day of the load (YYYY-MM-DD); `extra` holds attributes the record carries beyond its fields.
  */
@@ -95,11 +127,12 @@ export function validateLine(fields: string[], columns: ColumnMap, today: string
   };
   const decimal = (key: ColumnKey, value: string): string | null => {
     if (value === '') return null;
-    if (!isPlainDecimal(value)) {
+    const canonical = plainDecimal(value);
+    if (canonical === undefined) {
       reasons.push(`${COLUMN_NAMES[key]} must be a plain decimal >= 0, like 12.50 (got ${quoted(value)})`);
       return null;
     }
-    return canonicalDecimal(value);
+    return canonical;
   };
 
   const orderCode = required('orderId');
@@ -117,7 +150,7 @@ export function validateLine(fields: string[], columns: ColumnMap, today: string
 
   const saleDate = required('dateOfSale');
   if (saleDate !== '') {
-    const problem = validateDate(saleDate, today);
+    const problem = dateCheck(today)(saleDate);
     if (problem) reasons.push(problem);
   }
 
@@ -141,7 +174,7 @@ export function validateLine(fields: string[], columns: ColumnMap, today: string
     const percent = /^(.*?)\s*%$/.exec(discountText);
     const number = percent ? percent[1] : discountText;
     const limit = percent ? '100' : '1';
-    const canonical = isPlainDecimal(number) ? canonicalDecimal(number) : undefined;
+    const canonical = plainDecimal(number);
     if (canonical === undefined || compareDecimal(canonical, limit) > 0) {
       reasons.push(`Discount must be a fraction from 0 to 1 or a percentage from 0% to 100% (got ${quoted(discountText)})`);
     } else {

@@ -45,7 +45,13 @@ export async function runRefresh(pool: Pool, logger: Logger, request: RefreshReq
   };
 
   try {
-    const result = await loadSales(pool, request.file, { mode: request.mode, runId: run.id, onProgress, signal: request.signal });
+    const result = await loadSales(pool, request.file, {
+      mode: request.mode,
+      runId: run.id,
+      onProgress,
+      signal: request.signal,
+      logger: log,
+    });
     const finished = await finishRun(pool, run.id, {
       status: 'succeeded',
       counts: result.counts,

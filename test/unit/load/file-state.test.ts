@@ -55,11 +55,23 @@ describe('FileState', () => {
     expect(state.duplicates).to.equal(0);
   });
 
+  it('does not register a customer or product that only a rejected row mentions', () => {
+    const state = new FileState();
+    state.accept(line(), 2);
+    state.accept(line({ productCode: 'P2', customerCode: 'C2' }), 3);
+    expect([...state.customers()].map(([code]) => code)).to.deep.equal(['C1']);
+    expect([...state.products()].map(([code]) => code)).to.deep.equal(['P1']);
+  });
+
   it('keeps the latest product and customer attributes', () => {
     const state = new FileState();
     state.accept(line(), 2);
     state.accept(line({ orderCode: '2', productName: 'Boot', category: 'Footwear', customerName: 'Anne' }), 3);
-    expect(state.products.get('P1')).to.deep.equal({ name: 'Boot', category: 'Footwear' });
-    expect(state.customers.get('C1')).to.include({ name: 'Anne' });
+    expect(new Map(state.products()).get('P1')).to.deep.equal({ name: 'Boot', category: 'Footwear' });
+    expect(new Map(state.customers()).get('C1')).to.include({ name: 'Anne' });
+    expect([...state.orders()].map(([code, head]) => [code, head.firstLine])).to.deep.equal([
+      ['1', 2],
+      ['2', 3],
+    ]);
   });
 });
