@@ -18,23 +18,25 @@ const program = new Command('load')
   .addOption(
     new Option('--format <format>', 'input format (default: by extension, then by content)').choices(['csv', 'json', 'ndjson']),
   )
+  .option('--json', 'print the outcome as one JSON object (for scripts)', false)
   .parse();
 
 const [file] = program.args;
-const options = program.opts<{ mode: LoadMode; format?: SourceFormat }>();
+const options = program.opts<{ mode: LoadMode; format?: SourceFormat; json: boolean }>();
 
 function megabytes(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
 }
 
 await runCommand(async ({ db, logger }) => {
-  const bar = process.stderr.isTTY
-    ? new SingleBar({
-        format: 'loading [{bar}] {percentage}% | {read}/{size} MB | {rows} rows | {rate} rows/s | ETA {eta_formatted}',
-        hideCursor: true,
-        stream: process.stderr,
-      })
-    : undefined;
+  const bar =
+    process.stderr.isTTY && !options.json
+      ? new SingleBar({
+          format: 'loading [{bar}] {percentage}% | {read}/{size} MB | {rows} rows | {rate} rows/s | ETA {eta_formatted}',
+          hideCursor: true,
+          stream: process.stderr,
+        })
+      : undefined;
   const started = Date.now();
   bar?.start(1, 0, { read: '0.0', size: '?', rows: 0, rate: 0 });
   const outcome = await runRefresh(db.pool, logger, {
@@ -55,6 +57,11 @@ await runCommand(async ({ db, logger }) => {
   });
   bar?.stop();
   const { run, result } = outcome;
+  const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  if (options.json) {
+    console.log(JSON.stringify({ run, durationMs: result?.durationMs, peakRssMb }));
+    return result ? 0 : 1;
+  }
   if (!result) {
     console.error(`load failed (run ${run.id}): ${run.error}\nNothing was changed.`);
     return 1;
@@ -63,7 +70,7 @@ await runCommand(async ({ db, logger }) => {
   const seconds = result.durationMs / 1000;
   console.log(
     [
-      `run ${run.id} succeeded in ${seconds.toFixed(1)} s (${Math.round(counts.read / Math.max(seconds, 0.001))} rows/s), mode ${options.mode}`,
+      `run ${run.id} succeeded in ${seconds.toFixed(1)} s (${Math.round(counts.read / Math.max(seconds, 0.001))} rows/s, peak memory ${peakRssMb} MB), mode ${options.mode}`,
       `  read        ${counts.read}`,
       `  inserted    ${counts.inserted}`,
       `  updated     ${counts.updated}`,

@@ -1,0 +1,136 @@
+// npm run bench:load: the loader against PostgreSQL's own COPY of the same file, measured in the same run.
+//   1. generate N rows (default 1,000,000; BENCH_ROWS), deterministic
+//   2. raw COPY ... FROM STDIN (FORMAT csv) into an unlogged 15-text-column table: the baseline
+//   3. a full load of the file into an empty database (the load CLI in a child process: its peak RSS)
+//   4. an append of 10% of N rows, half new and half changed, into that database
+// Uses DATABASE_URL's server when set (a scratch database is created and dropped), else an embedded one.
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { generateSales, salesCsvLine, salesHeader } from '../src/generate/sales-generator.js';
+import { createLogger } from '../src/logger.js';
+import { projectRoot } from '../src/paths.js';
+
+const run = promisify(execFile);
+const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const workDir = path.join(projectRoot, '.bench');
+const logger = createLogger('warn');
+const style = { style: 'standard', extraColumns: false } as const;
+
+async function writeCsv(file: string, lines: Iterable<ReturnType<typeof generateSales> extends Generator<infer L> ? L : never>) {
+  const out = createWriteStream(file);
+  out.write(`${salesHeader(false).join(',')}\n`);
+  let text = '';
+  for (const line of lines) {
+    text += salesCsvLine(line, style);
+    if (text.length > 1 << 20) {
+      if (!out.write(text)) await once(out, 'drain');
+      text = '';
+    }
+  }
+  out.end(text);
+  await once(out, 'finish');
+}
+
+function* appendLines() {
+  // Half: existing lines with another quantity; half: new orders.
+  let i = 0;
+  for (const line of generateSales({ rows, seed: 42 })) {
+    if (i++ % 20 === 0) yield { ...line, quantity: line.quantity + 1 };
+  }
+  yield* generateSales({ rows: rows / 20, seed: 43, firstOrder: 50_000_001 });
+}
+
+async function timed<T>(action: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await action();
+  return [result, (performance.now() - started) / 1000];
+}
+
+async function loadWithCli(databaseUrl: string, file: string) {
+  const { stdout } = await run(process.execPath, [path.join(projectRoot, 'dist/src/cli/load.js'), file, '--json'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+    maxBuffer: 1 << 24,
+  });
+  return JSON.parse(stdout) as {
+    run: { status: string; counts: Record<string, number>; error: string | null };
+    durationMs: number;
+    peakRssMb: number;
+  };
+}
+
+await fs.mkdir(workDir, { recursive: true });
+const full = path.join(workDir, `sales-${rows}.csv`);
+const append = path.join(workDir, `append-${rows}.csv`);
+if (!existsSync(full)) await writeCsv(full, generateSales({ rows, seed: 42 }));
+if (!existsSync(append)) await writeCsv(append, appendLines());
+const size = (await fs.stat(full)).size;
+
+const embedded = process.env.DATABASE_URL
+  ? undefined
+  : await startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres'), port: 54_399, logger });
+const serverUrl = process.env.DATABASE_URL ?? embedded!.url;
+const admin = new pg.Client(serverUrl);
+await admin.connect();
+await admin.query('DROP DATABASE IF EXISTS sales_bench WITH (FORCE)');
+await admin.query('CREATE DATABASE sales_bench');
+const benchUrl = Object.assign(new URL(serverUrl), { pathname: '/sales_bench' }).toString();
+
+try {
+  const client = new pg.Client(benchUrl);
+  await client.connect();
+  await client.query(`CREATE UNLOGGED TABLE raw_copy (${Array.from({ length: 15 }, (_, i) => `c${i} text`).join(', ')})`);
+  const [, copySeconds] = await timed(() =>
+    pipeline(
+      createReadStream(full, { highWaterMark: 1 << 20 }),
+      client.query(copyFrom('COPY raw_copy FROM STDIN (FORMAT csv, HEADER)')),
+    ),
+  );
+  await client.query('DROP TABLE raw_copy');
+  await client.end();
+
+  // The application's schema: migrate through the CLI, as a user would.
+  await run(process.execPath, [path.join(projectRoot, 'dist/src/cli/migrate.js')], {
+    env: { ...process.env, DATABASE_URL: benchUrl },
+  });
+  const first = await loadWithCli(benchUrl, full);
+  const second = await loadWithCli(benchUrl, append);
+  if (first.run.status !== 'succeeded' || second.run.status !== 'succeeded')
+    throw new Error(`a load failed: ${first.run.error ?? second.run.error}`);
+  const loadSeconds = first.durationMs / 1000;
+  const appendSeconds = second.durationMs / 1000;
+  const appendRows = second.run.counts.read;
+
+  console.log(
+    `machine: ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+  );
+  console.log(`file: ${rows.toLocaleString('en')} rows, ${(size / 1e6).toFixed(0)} MB`);
+  console.table({
+    'raw COPY (baseline)': { seconds: copySeconds.toFixed(2), 'x baseline': '1.0', 'rows/s': Math.round(rows / copySeconds) },
+    'full load, empty database': {
+      seconds: loadSeconds.toFixed(2),
+      'x baseline': (loadSeconds / copySeconds).toFixed(1),
+      'rows/s': Math.round(rows / loadSeconds),
+    },
+    [`append ${appendRows.toLocaleString('en')} (half new, half changed)`]: {
+      seconds: appendSeconds.toFixed(2),
+      'x baseline': '',
+      'rows/s': Math.round(appendRows / appendSeconds),
+    },
+  });
+  console.log(`loader peak RSS: full load ${first.peakRssMb} MB, append ${second.peakRssMb} MB`);
+  console.log(`targets: full load <= 4x raw COPY; append >= 50,000 rows/s; peak RSS <= 300 MB`);
+  console.log(`append counts: ${JSON.stringify(second.run.counts)}`);
+} finally {
+  await admin.query('DROP DATABASE IF EXISTS sales_bench WITH (FORCE)');
+  await admin.end();
+  await embedded?.stop();
+}
