@@ -15,8 +15,8 @@ export async function runCommand(main: (context: CommandContext) => Promise<numb
   let db: Database | undefined;
   try {
     const config = readConfig();
-    // Commands log warnings and errors only: their output is for people.
-    const logger = createLogger(process.env.LOG_LEVEL ? config.log.level : 'warn');
+    // Commands log errors only (their own output is for people), unless LOG_LEVEL asks for more.
+    const logger = createLogger(process.env.LOG_LEVEL ? config.log.level : 'error');
     db = await openDatabase(config, logger);
     process.exitCode = (await main({ config, logger, db })) ?? 0;
   } catch (error) {

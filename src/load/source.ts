@@ -152,7 +152,9 @@ async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<
 }
 
 export async function openRecordSource(file: string, format?: SourceFormat): Promise<RecordSource> {
-  const stat = await fs.stat(file);
+  const stat = await fs.stat(file).catch((error: NodeJS.ErrnoException) => {
+    throw new InputFormatError(`cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+  });
   if (!stat.isFile()) throw new InputFormatError(`${file} is not a file`);
   const resolvedFormat = format ?? (await detectFormat(file));
   const progress: SourceProgress = { bytesRead: 0, bytesTotal: stat.size };

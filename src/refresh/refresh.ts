@@ -70,6 +70,8 @@ export async function runRefresh(pool: Pool, logger: Logger, request: RefreshReq
       progress: latest,
     });
     if (busy) log.warn('refresh skipped: another refresh is running');
+    else if (error instanceof InputFormatError)
+      log.warn({ error: err.message }, 'refresh failed: the source cannot be loaded; the data is unchanged');
     else log.error({ err }, 'refresh failed; the data is unchanged');
     return { run: finished };
   }

@@ -218,6 +218,11 @@ describe('load semantics', () => {
     expect(await totals(db)).to.deep.equal(before);
   });
 
+  it('records a missing file as a failed run with a plain message', async () => {
+    const { run } = await load(db.pool, '/nonexistent/sales.csv');
+    expect(run).to.include({ status: 'failed', error: 'cannot read /nonexistent/sales.csv: no such file' });
+  });
+
   it('rolls a load back entirely when it is aborted midway', async () => {
     await load(db.pool, await writeFile([HEADER, row('1', 'P1')].join('\n')));
     const before = await totals(db);
