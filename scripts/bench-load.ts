@@ -5,8 +5,7 @@
 //   4. an append of 10% of N rows, half new and half changed, into that database
 // Uses DATABASE_URL's server when set (a scratch database is created and dropped), else an embedded one.
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +14,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
-import { generateSales, salesCsvLine, salesHeader } from '../src/generate/sales-generator.js';
+import { generateSales, writeSalesCsv } from '../src/generate/sales-generator.js';
 import { createLogger } from '../src/logger.js';
 import { projectRoot } from '../src/paths.js';
 
@@ -24,21 +23,6 @@ const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const workDir = path.join(projectRoot, '.bench');
 const logger = createLogger('warn');
 const style = { style: 'standard', extraColumns: false } as const;
-
-async function writeCsv(file: string, lines: Iterable<ReturnType<typeof generateSales> extends Generator<infer L> ? L : never>) {
-  const out = createWriteStream(file);
-  out.write(`${salesHeader(false).join(',')}\n`);
-  let text = '';
-  for (const line of lines) {
-    text += salesCsvLine(line, style);
-    if (text.length > 1 << 20) {
-      if (!out.write(text)) await once(out, 'drain');
-      text = '';
-    }
-  }
-  out.end(text);
-  await once(out, 'finish');
-}
 
 function* appendLines() {
   // Half: existing lines with another quantity; half: new orders.
@@ -70,8 +54,8 @@ async function loadWithCli(databaseUrl: string, file: string) {
 await fs.mkdir(workDir, { recursive: true });
 const full = path.join(workDir, `sales-${rows}.csv`);
 const append = path.join(workDir, `append-${rows}.csv`);
-if (!existsSync(full)) await writeCsv(full, generateSales({ rows, seed: 42 }));
-if (!existsSync(append)) await writeCsv(append, appendLines());
+if (!existsSync(full)) await writeSalesCsv(full, generateSales({ rows, seed: 42 }), style);
+if (!existsSync(append)) await writeSalesCsv(append, appendLines(), style);
 const size = (await fs.stat(full)).size;
 
 const embedded = process.env.DATABASE_URL

@@ -1,9 +1,7 @@
 // npm run generate -- --rows N --out FILE [--seed S] [--style standard|sample] [--extra-columns]
-
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { generateSales, salesCsvLine, salesHeader } from '../generate/sales-generator.js';
+import { generateSales, writeSalesCsv } from '../generate/sales-generator.js';
 
 function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -32,22 +30,10 @@ const options = program.opts<{
   extraColumns: boolean;
   prepend?: string;
 }>();
-const out = createWriteStream(options.out);
-out.write(`${salesHeader(options.extraColumns).join(',')}\n`);
+let leadingRows: string[] = [];
 if (options.prepend) {
-  const { readFile } = await import('node:fs/promises');
-  const [, ...lines] = (await readFile(options.prepend, 'utf8')).split(/\r?\n/).filter((line) => line !== '');
   if (options.extraColumns) throw new InvalidArgumentError('--prepend works with the brief columns only');
-  out.write(`${lines.join('\n')}\n`);
+  [, ...leadingRows] = (await readFile(options.prepend, 'utf8')).split(/\r?\n/).filter((line) => line !== '');
 }
-let text = '';
-for (const line of generateSales(options)) {
-  text += salesCsvLine(line, options);
-  if (text.length > 1 << 20) {
-    if (!out.write(text)) await once(out, 'drain');
-    text = '';
-  }
-}
-out.end(text);
-await once(out, 'finish');
+await writeSalesCsv(options.out, generateSales(options), options, leadingRows);
 console.error(`wrote ${options.rows} rows to ${options.out}`);

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+
 // Deterministic, realistic sales data: multi-line orders, seasonality, skewed product and customer
 // popularity, optional unit cost and extra columns. Used by tests, the benchmark and the bundled sample.
 
@@ -287,4 +290,26 @@ export function salesCsvLine(line: GeneratedLine, options: Pick<GeneratorOptions
   // Customer Address stays last so that the brief's bare-comma style can be read back.
   cells.push(options.style === 'sample' ? line.customerAddress : csvCell(line.customerAddress));
   return `${cells.join(',')}\n`;
+}
+
+/** Writes a CSV file: the header, then `leadingRows` (already CSV text, e.g. the brief's rows), then `lines`. */
+export async function writeSalesCsv(
+  file: string,
+  lines: Iterable<GeneratedLine>,
+  options: Pick<GeneratorOptions, 'style' | 'extraColumns'>,
+  leadingRows: string[] = [],
+): Promise<void> {
+  const out = createWriteStream(file);
+  const failed = once(out, 'error').then(([error]) => Promise.reject(error));
+  failed.catch(() => {});
+  let text = [salesHeader(options.extraColumns).join(','), ...leadingRows].map((row) => `${row}\n`).join('');
+  for (const line of lines) {
+    text += salesCsvLine(line, options);
+    if (text.length > 1 << 20) {
+      if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
+      text = '';
+    }
+  }
+  out.end(text);
+  await Promise.race([once(out, 'finish'), failed]);
 }
