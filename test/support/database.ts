@@ -38,3 +38,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/** Registers mocha hooks that give the suite a fresh database: one per file, or one per test with `each`. */
+export function useTestDatabase(options: { each?: boolean } = {}): () => TestDatabase {
+  let db: TestDatabase | undefined;
+  const [setUp, tearDown] = options.each ? [beforeEach, afterEach] : [before, after];
+  setUp(async () => {
+    db = await createTestDatabase();
+  });
+  tearDown(() => db?.drop());
+  return () => db!;
+}

@@ -3,19 +3,15 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { useTestDatabase } from '../../support/database.js';
 
 const run = promisify(execFile);
 const LOAD = path.resolve('dist/src/cli/load.js');
 
 describe('npm run load', () => {
-  let db: TestDatabase;
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(() => db.drop());
+  const db = useTestDatabase();
 
-  const load = (...args: string[]) => run(process.execPath, [LOAD, ...args], { env: { ...process.env, DATABASE_URL: db.url } });
+  const load = (...args: string[]) => run(process.execPath, [LOAD, ...args], { env: { ...process.env, DATABASE_URL: db().url } });
 
   it('prints a summary of the counts and exits 0', async () => {
     const { stdout } = await load('test/fixtures/brief-sample.csv');

@@ -1,21 +1,17 @@
 import fs from 'node:fs/promises';
 import { expect } from 'chai';
 import { schemaDot } from '../../../src/db/schema-diagram.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { useTestDatabase } from '../../support/database.js';
 
 describe('schema diagram', () => {
-  let db: TestDatabase;
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(() => db.drop());
+  const db = useTestDatabase();
 
   it('matches the migrated schema (regenerate with npm run diagram)', async () => {
-    expect(await schemaDot(db.pool)).to.equal(await fs.readFile('schema.dot', 'utf8'));
+    expect(await schemaDot(db().pool)).to.equal(await fs.readFile('schema.dot', 'utf8'));
   });
 
   it('draws every table and foreign key', async () => {
-    const dot = await schemaDot(db.pool);
+    const dot = await schemaDot(db().pool);
     for (const table of ['orders', 'order_items', 'products', 'customers', 'refresh_runs', 'customers_by_day']) {
       expect(dot).to.contain(`    ${table} [label=`);
     }

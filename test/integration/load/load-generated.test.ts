@@ -2,7 +2,7 @@
 // against a plain fold over the generated lines, after a first load and after an append that changes some.
 import { expect } from 'chai';
 import { type GeneratedLine, generateSales } from '../../../src/generate/sales-generator.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { type TestDatabase, useTestDatabase } from '../../support/database.js';
 import { csvOf, lineMoney, load, money, sum, writeFile } from '../../support/sales-files.js';
 
 function groupRevenue(lines: GeneratedLine[], key: (line: GeneratedLine) => string): Record<string, string> {
@@ -47,16 +47,11 @@ function expected(lines: GeneratedLine[]) {
 }
 
 describe('loading generated data', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   const lines = [...generateSales({ rows: 5000, seed: 7, extraColumns: true })];
 
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(() => db.drop());
-
   it('stores exactly the generated totals, by category, and by month and product', async () => {
-    const { result } = await load(db.pool, await writeFile(csvOf(lines, { style: 'sample', extraColumns: true })));
+    const { result } = await load(db().pool, await writeFile(csvOf(lines, { style: 'sample', extraColumns: true })));
     expect(result!.counts).to.deep.equal({
       read: 5000,
       inserted: 5000,
@@ -66,7 +61,7 @@ describe('loading generated data', () => {
       rejected: 0,
       deleted: 0,
     });
-    expect(await stored(db)).to.deep.equal(expected(lines));
+    expect(await stored(db())).to.deep.equal(expected(lines));
   });
 
   it('keeps the rollups exact through an append that changes, moves and adds lines', async () => {
@@ -80,10 +75,10 @@ describe('loading generated data', () => {
     const added = [...generateSales({ rows: 500, seed: 8, firstOrder: 900_001, extraColumns: true })];
     const touched = changed.filter((line, i) => i % 10 === 0 || movedOrders.has(line.orderId));
     const { result } = await load(
-      db.pool,
+      db().pool,
       await writeFile(csvOf([...touched, ...added], { style: 'standard', extraColumns: true })),
     );
     expect(result!.counts).to.include({ inserted: 500, updated: touched.length, unchanged: 0 });
-    expect(await stored(db)).to.deep.equal(expected([...changed, ...added]));
+    expect(await stored(db())).to.deep.equal(expected([...changed, ...added]));
   });
 });

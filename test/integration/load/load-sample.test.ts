@@ -1,19 +1,15 @@
 import path from 'node:path';
 import { expect } from 'chai';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { useTestDatabase } from '../../support/database.js';
 import { load } from '../../support/sales-files.js';
 
 const BRIEF_SAMPLE = path.resolve('test/fixtures/brief-sample.csv');
 
 describe("loading the brief's sample", () => {
-  let db: TestDatabase;
-  before(async () => {
-    db = await createTestDatabase();
-  });
-  after(() => db.drop());
+  const db = useTestDatabase();
 
   it('loads all six rows into the normalized tables', async () => {
-    const { run, result } = await load(db.pool, BRIEF_SAMPLE);
+    const { run, result } = await load(db().pool, BRIEF_SAMPLE);
     expect(run.status).to.equal('succeeded');
     expect(result!.counts).to.deep.equal({
       read: 6,
@@ -24,7 +20,7 @@ describe("loading the brief's sample", () => {
       rejected: 0,
       deleted: 0,
     });
-    const counts = await db.pool.query(`SELECT
+    const counts = await db().pool.query(`SELECT
       (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM order_items) AS lines,
       (SELECT count(*) FROM products) AS products, (SELECT count(*) FROM customers) AS customers,
       (SELECT count(*) FROM categories) AS categories, (SELECT count(*) FROM regions) AS regions,
@@ -41,7 +37,7 @@ describe("loading the brief's sample", () => {
   });
 
   it('restores the bare-comma addresses exactly', async () => {
-    const { rows } = await db.pool.query('SELECT code, address FROM customers ORDER BY code');
+    const { rows } = await db().pool.query('SELECT code, address FROM customers ORDER BY code');
     expect(rows).to.deep.equal([
       { code: 'C101', address: '789 Oak St, New City, TX 75024' },
       { code: 'C456', address: '123 Main St, Anytown, CA 12345' },
@@ -50,7 +46,7 @@ describe("loading the brief's sample", () => {
   });
 
   it('stores an order line with its order, product and customer', async () => {
-    const { rows } = await db.pool.query(`
+    const { rows } = await db().pool.query(`
       SELECT o.sale_date::text, c.code AS customer, r.name AS region, m.name AS payment, p.code AS product,
              cat.name AS category, i.quantity, i.unit_price::text, i.discount::text, i.shipping_cost::text
       FROM order_items i JOIN orders o USING (order_id) JOIN customers c USING (customer_id) JOIN regions r USING (region_id)
@@ -74,13 +70,13 @@ describe("loading the brief's sample", () => {
 
   it('fills the rollups: total revenue 4712.5675 (324 + 1299 + 143.976 + 180 + 297.4915 + 2468.1)', async () => {
     const { rows } =
-      await db.pool.query(`SELECT sum(revenue)::text AS revenue, sum(orders)::int AS orders, sum(quantity)::int AS quantity,
+      await db().pool.query(`SELECT sum(revenue)::text AS revenue, sum(orders)::int AS orders, sum(quantity)::int AS quantity,
       sum(shipping)::text AS shipping FROM sales_by_day_region`);
     expect(rows[0]).to.deep.equal({ revenue: '4712.5675', orders: 6, quantity: 10, shipping: '70' });
   });
 
   it('counts every row unchanged when the same file is loaded again, and changes nothing', async () => {
-    const { result } = await load(db.pool, BRIEF_SAMPLE);
+    const { result } = await load(db().pool, BRIEF_SAMPLE);
     expect(result!.counts).to.deep.equal({
       read: 6,
       inserted: 0,
@@ -90,7 +86,7 @@ describe("loading the brief's sample", () => {
       rejected: 0,
       deleted: 0,
     });
-    const { rows } = await db.pool.query('SELECT count(*) AS lines, sum(revenue)::text AS revenue FROM sales_by_day_region');
+    const { rows } = await db().pool.query('SELECT count(*) AS lines, sum(revenue)::text AS revenue FROM sales_by_day_region');
     expect(rows[0].revenue).to.equal('4712.5675');
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { BRIEF_HEADER } from '../../../src/generate/sales-generator.js';
-import { createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { type TestDatabase, useTestDatabase } from '../../support/database.js';
 import { load, writeFile } from '../../support/sales-files.js';
 
 const HEADER = BRIEF_HEADER.join(',');
@@ -56,11 +56,7 @@ async function totals(db: TestDatabase) {
 }
 
 describe('load semantics', () => {
-  let db: TestDatabase;
-  beforeEach(async () => {
-    db = await createTestDatabase();
-  });
-  afterEach(() => db.drop());
+  const db = useTestDatabase({ each: true });
 
   it('lets the last row of a line key win, counting earlier ones as duplicates; blank lines are not rows', async () => {
     const file = await writeFile(
@@ -68,7 +64,7 @@ describe('load semantics', () => {
         '\n',
       ),
     );
-    const { result } = await load(db.pool, file);
+    const { result } = await load(db().pool, file);
     expect(result!.counts).to.deep.equal({
       read: 4,
       inserted: 2,
@@ -78,7 +74,7 @@ describe('load semantics', () => {
       rejected: 0,
       deleted: 0,
     });
-    const { rows } = await db.pool.query(
+    const { rows } = await db().pool.query(
       `SELECT p.code, i.quantity FROM order_items i JOIN products p USING (product_id) ORDER BY 1`,
     );
     expect(rows).to.deep.equal([
@@ -98,7 +94,7 @@ describe('load semantics', () => {
         row('1', 'P1', { customer: B }), //      line 6: conflict that repeats a line key: rejected, not a duplicate
       ].join('\r\n'),
     );
-    const { run, result } = await load(db.pool, file);
+    const { run, result } = await load(db().pool, file);
     expect(run.error).to.equal(null);
     expect(result!.counts).to.deep.equal({
       read: 5,
@@ -109,7 +105,7 @@ describe('load semantics', () => {
       rejected: 3,
       deleted: 0,
     });
-    const got = await rejects(db, run.id);
+    const got = await rejects(db(), run.id);
     expect(got.map((r) => r.line)).to.deep.equal([2, 5, 6]);
     expect(got[1].reasons).to.have.length(2);
     expect(got[1].reasons[0]).to.match(/Date of Sale '2024-01-11' differs from '2024-01-10' on line 3/);
@@ -118,11 +114,11 @@ describe('load semantics', () => {
 
   it('appends: new lines inserted, changed ones updated, the rest unchanged; rollups follow', async () => {
     await load(
-      db.pool,
+      db().pool,
       await writeFile([HEADER, row('1', 'P1'), row('1', 'P2'), row('2', 'P1', { customer: B, day: '2024-02-01' })].join('\n')),
     );
     const second = await load(
-      db.pool,
+      db().pool,
       await writeFile(
         [
           HEADER,
@@ -142,7 +138,7 @@ describe('load semantics', () => {
       deleted: 0,
     });
     // 1-P1: 10, 1-P2: 5 x 10 = 50, 2-P1: 10, 3-P3: 10
-    expect(await totals(db)).to.deep.equal({
+    expect(await totals(db())).to.deep.equal({
       lines: 4,
       orders: 3,
       revenue: '80',
@@ -153,36 +149,36 @@ describe('load semantics', () => {
   });
 
   it("moves an order's lines when a later load changes its order-level fields", async () => {
-    await load(db.pool, await writeFile([HEADER, row('1', 'P1'), row('1', 'P2')].join('\n')));
+    await load(db().pool, await writeFile([HEADER, row('1', 'P1'), row('1', 'P2')].join('\n')));
     const { result } = await load(
-      db.pool,
+      db().pool,
       await writeFile([HEADER, row('1', 'P1', { day: '2024-05-05', region: 'Asia', customer: B })].join('\n')),
     );
     expect(result!.counts).to.include({ updated: 1, unchanged: 0, inserted: 0 });
-    const { rows } = await db.pool.query(
+    const { rows } = await db().pool.query(
       `SELECT sale_date::text AS day, region_id, orders, revenue::text FROM sales_by_day_region ORDER BY 1`,
     );
     expect(rows).to.have.length(1);
     expect(rows[0]).to.include({ day: '2024-05-05', orders: 1, revenue: '20' });
-    const customers = await db.pool.query(`SELECT sale_date::text, previous_sale_date::text, customers FROM customers_by_day`);
+    const customers = await db().pool.query(`SELECT sale_date::text, previous_sale_date::text, customers FROM customers_by_day`);
     expect(customers.rows).to.deep.equal([{ sale_date: '2024-05-05', previous_sale_date: '-infinity', customers: 1 }]);
   });
 
   it("moves a product's whole history when its category changes", async () => {
-    await load(db.pool, await writeFile([HEADER, row('1', 'P1'), row('2', 'P1', { day: '2024-02-02' })].join('\n')));
-    await load(db.pool, await writeFile([HEADER, row('3', 'P1', { category: 'Boots', day: '2024-03-03' })].join('\n')));
-    const { rows } = await db.pool.query(`SELECT c.name, sum(r.revenue)::text AS revenue, sum(r.orders)::int AS orders
+    await load(db().pool, await writeFile([HEADER, row('1', 'P1'), row('2', 'P1', { day: '2024-02-02' })].join('\n')));
+    await load(db().pool, await writeFile([HEADER, row('3', 'P1', { category: 'Boots', day: '2024-03-03' })].join('\n')));
+    const { rows } = await db().pool.query(`SELECT c.name, sum(r.revenue)::text AS revenue, sum(r.orders)::int AS orders
       FROM sales_by_day_category_region r JOIN categories c USING (category_id) GROUP BY 1`);
     expect(rows).to.deep.equal([{ name: 'Boots', revenue: '30', orders: 3 }]);
   });
 
   it('replaces: the database holds exactly the file, and deleted lines are counted', async () => {
     await load(
-      db.pool,
+      db().pool,
       await writeFile([HEADER, row('1', 'P1'), row('1', 'P2'), row('2', 'P3', { customer: B, category: 'Hats' })].join('\n')),
     );
     const { result } = await load(
-      db.pool,
+      db().pool,
       await writeFile([HEADER, row('1', 'P1'), row('4', 'P4', { qty: 2 })].join('\n')),
       'replace',
     );
@@ -195,7 +191,7 @@ describe('load semantics', () => {
       rejected: 0,
       deleted: 2,
     });
-    expect(await totals(db)).to.deep.equal({
+    expect(await totals(db())).to.deep.equal({
       lines: 2,
       orders: 2,
       revenue: '30',
@@ -203,34 +199,34 @@ describe('load semantics', () => {
       category_revenue: '30',
       customers: 1,
     });
-    const { rows } = await db.pool.query(`SELECT (SELECT array_agg(code ORDER BY code) FROM products) AS products,
+    const { rows } = await db().pool.query(`SELECT (SELECT array_agg(code ORDER BY code) FROM products) AS products,
       (SELECT array_agg(code) FROM customers) AS customers, (SELECT array_agg(name) FROM categories) AS categories`);
     expect(rows[0]).to.deep.equal({ products: ['P1', 'P4'], customers: ['C1'], categories: ['Shoes'] });
   });
 
   it('fails a file with a missing column before reading any row, changing nothing, and records why', async () => {
-    await load(db.pool, await writeFile([HEADER, row('1', 'P1')].join('\n')));
-    const before = await totals(db);
+    await load(db().pool, await writeFile([HEADER, row('1', 'P1')].join('\n')));
+    const before = await totals(db());
     const bad = await writeFile([HEADER.replace(',Region', ''), row('2', 'P2')].join('\n'));
-    const { run, result } = await load(db.pool, bad);
+    const { run, result } = await load(db().pool, bad);
     expect(result).to.equal(undefined);
     expect(run).to.include({ status: 'failed', error: 'missing required column: Region' });
-    expect(await totals(db)).to.deep.equal(before);
+    expect(await totals(db())).to.deep.equal(before);
   });
 
   it('records a missing file as a failed run with a plain message', async () => {
-    const { run } = await load(db.pool, '/nonexistent/sales.csv');
+    const { run } = await load(db().pool, '/nonexistent/sales.csv');
     expect(run).to.include({ status: 'failed', error: 'cannot read /nonexistent/sales.csv: no such file' });
   });
 
   it('rolls a load back entirely when it is aborted midway', async () => {
-    await load(db.pool, await writeFile([HEADER, row('1', 'P1')].join('\n')));
-    const before = await totals(db);
+    await load(db().pool, await writeFile([HEADER, row('1', 'P1')].join('\n')));
+    const before = await totals(db());
     const big = [HEADER, ...Array.from({ length: 50_000 }, (_, i) => row(String(100 + i), 'P1'))].join('\n');
     const controller = new AbortController();
     const { runRefresh } = await import('../../../src/refresh/refresh.js');
     const { quietLogger } = await import('../../support/sales-files.js');
-    const outcome = await runRefresh(db.pool, quietLogger, {
+    const outcome = await runRefresh(db().pool, quietLogger, {
       file: await writeFile(big),
       source: 'big.csv',
       mode: 'append',
@@ -239,18 +235,18 @@ describe('load semantics', () => {
       onProgress: () => controller.abort(new Error('injected failure')),
     });
     expect(outcome.run).to.include({ status: 'failed', error: 'injected failure' });
-    expect(await totals(db)).to.deep.equal(before);
-    const { rows } = await db.pool.query('SELECT count(*) AS rejects FROM refresh_rejects');
+    expect(await totals(db())).to.deep.equal(before);
+    const { rows } = await db().pool.query('SELECT count(*) AS rejects FROM refresh_rejects');
     expect(rows[0].rejects).to.equal(0);
   });
 
   it('lets one load run at a time: a second is skipped while the first holds the lock', async () => {
     const { LOAD_LOCK_KEY } = await import('../../../src/load/index.js');
-    const holder = await db.pool.connect();
+    const holder = await db().pool.connect();
     try {
       await holder.query('BEGIN');
       await holder.query('SELECT pg_advisory_xact_lock($1)', [LOAD_LOCK_KEY]);
-      const { run } = await load(db.pool, await writeFile([HEADER, row('1', 'P1')].join('\n')));
+      const { run } = await load(db().pool, await writeFile([HEADER, row('1', 'P1')].join('\n')));
       expect(run).to.include({ status: 'skipped', error: 'another load is running' });
     } finally {
       await holder.query('ROLLBACK');
@@ -277,14 +273,14 @@ describe('load semantics', () => {
       'Customer Address': '',
       Campaign: 'Spring',
     });
-    const json = await load(db.pool, await writeFile(JSON.stringify([object('1', 'P1', 2), object('1', 'P2', 'x')]), 'json'));
+    const json = await load(db().pool, await writeFile(JSON.stringify([object('1', 'P1', 2), object('1', 'P2', 'x')]), 'json'));
     expect(json.result!.counts).to.include({ read: 2, inserted: 1, rejected: 1 });
-    expect((await rejects(db, json.run.id)).map((r) => r.line)).to.deep.equal([2]);
+    expect((await rejects(db(), json.run.id)).map((r) => r.line)).to.deep.equal([2]);
     const ndjson = [JSON.stringify(object('2', 'P1', 1)), '', JSON.stringify(object('2', 'P1', 4)), '{broken'].join('\n');
-    const nd = await load(db.pool, await writeFile(ndjson, 'ndjson'));
+    const nd = await load(db().pool, await writeFile(ndjson, 'ndjson'));
     expect(nd.result!.counts).to.include({ read: 3, inserted: 1, duplicates: 1, rejected: 1 });
-    expect((await rejects(db, nd.run.id)).map((r) => r.line)).to.deep.equal([4]);
-    const { rows } = await db.pool.query(
+    expect((await rejects(db(), nd.run.id)).map((r) => r.line)).to.deep.equal([4]);
+    const { rows } = await db().pool.query(
       `SELECT i.quantity, i.discount::text, i.attributes FROM order_items i JOIN orders o USING (order_id) WHERE o.code = '2'`,
     );
     expect(rows).to.deep.equal([{ quantity: 4, discount: '0.1', attributes: { Campaign: 'Spring' } }]);
@@ -293,9 +289,9 @@ describe('load semantics', () => {
   it('keeps hostile text exactly: quotes, tabs, backslashes, newlines, formula-like names', async () => {
     const name = '=cmd|" /C calc"!A0\\t';
     const file = await writeFile([HEADER, row('1', 'P1', { name: `"${name.replaceAll('"', '""')}\tx\nline2"` })].join('\n'));
-    const { result } = await load(db.pool, file);
+    const { result } = await load(db().pool, file);
     expect(result!.counts.inserted).to.equal(1);
-    const { rows } = await db.pool.query('SELECT name FROM products');
+    const { rows } = await db().pool.query('SELECT name FROM products');
     expect(rows[0].name).to.equal(`${name}\tx\nline2`);
   });
 });
