@@ -21,7 +21,7 @@ import { projectRoot } from '../src/paths.js';
 const run = promisify(execFile);
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const workDir = path.join(projectRoot, '.bench');
-const logger = createLogger('warn');
+const logger = createLogger('warn').logger;
 const style = { style: 'standard', extraColumns: false } as const;
 
 function* appendLines() {

@@ -11,6 +11,21 @@ export interface Config {
   log: { level: string; dir: string };
   /** Load the bundled sample at start-up when the database holds no sales. */
   seedOnStart: boolean;
+  refresh: {
+    /** Cron expression (5 fields, or 6 with seconds first); empty disables the schedule. */
+    cron: string;
+    timezone: string;
+    /** The scheduled run's source: a file name inside dataDir. */
+    source: string;
+    mode: 'append' | 'replace';
+    /** Bearer token for POST /api/v1/refreshes; generated at start-up when unset. */
+    token: string | undefined;
+    maxUploadBytes: number;
+    /** On SIGTERM, how long a running refresh may take to finish before it is rolled back. */
+    shutdownGraceMs: number;
+  };
+  /** Allowed CORS origin ('*' for any); unset: no CORS headers. */
+  corsOrigin: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -30,6 +45,20 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false (got '${env[name]}')`);
+}
+
+function timezone(name: string): string {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return name;
+  } catch {
+    throw new ConfigError(`REFRESH_TZ must be an IANA time zone such as UTC or Europe/Paris (got '${name}')`);
+  }
+}
+
+function loadMode(mode: string): 'append' | 'replace' {
+  if (mode !== 'append' && mode !== 'replace') throw new ConfigError(`REFRESH_MODE must be append or replace (got '${mode}')`);
+  return mode;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -53,5 +82,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR || 'data'),
     log: { level: logLevel, dir: path.resolve(env.LOG_DIR || 'logs') },
     seedOnStart: flag(env, 'SEED_ON_START', true),
+    refresh: {
+      cron: env.REFRESH_CRON ?? '0 2 * * *',
+      timezone: timezone(env.REFRESH_TZ || 'UTC'),
+      source: env.REFRESH_SOURCE || 'sales.csv',
+      mode: loadMode(env.REFRESH_MODE || 'append'),
+      token: env.REFRESH_TOKEN || undefined,
+      maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+      shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
+    },
+    corsOrigin: env.CORS_ORIGIN || undefined,
   });
 }

@@ -17,3 +17,5 @@ export const projectRoot = findProjectRoot(path.dirname(fileURLToPath(import.met
 export const migrationsDir = path.join(projectRoot, 'migrations');
 /** The sample that `npm start` loads into an empty database. */
 export const bundledSample = path.join(projectRoot, 'data', 'samples', 'sales-sample.csv');
+/** The compiled refresh job that Bree runs in a worker thread (built by `npm run build`, also before tests). */
+export const refreshJobFile = path.join(projectRoot, 'dist', 'jobs', 'refresh.js');

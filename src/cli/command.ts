@@ -11,12 +11,18 @@ export interface CommandContext {
 }
 
 /** Runs `main` with an open, migrated database; prints an error (no stack for expected ones) and sets the exit code. */
-export async function runCommand(main: (context: CommandContext) => Promise<number | undefined>): Promise<void> {
+export async function runCommand(
+  main: (context: CommandContext) => Promise<number | undefined>,
+  options: { logToFile?: boolean } = {},
+): Promise<void> {
   let db: Database | undefined;
   try {
     const config = readConfig();
-    // Commands log errors only (their own output is for people), unless LOG_LEVEL asks for more.
-    const logger = createLogger(process.env.LOG_LEVEL ? config.log.level : 'error');
+    // Commands log errors only (their own output is for people), unless LOG_LEVEL asks for more; a command
+    // that is an operation (a refresh) logs like the server does, to stdout and to the rotated file.
+    const { logger } = options.logToFile
+      ? createLogger(config.log.level, { dir: config.log.dir })
+      : createLogger(process.env.LOG_LEVEL ? config.log.level : 'error');
     db = await openDatabase(config, logger);
     process.exitCode = (await main({ config, logger, db })) ?? 0;
   } catch (error) {

@@ -43,6 +43,7 @@ await runCommand(async ({ db, logger }) => {
     file: path.resolve(file),
     source: path.resolve(file),
     mode: options.mode,
+    format: options.format,
     trigger: 'cli',
     onProgress: (p) => {
       const seconds = (Date.now() - started) / 1000;

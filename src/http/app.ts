@@ -1,35 +1,104 @@
-// The Koa application: health endpoints now; the versioned API mounts here.
+// The Koa application: request ids and access logs, problem-details errors, security headers, CORS, then
+// the declared API operations, the OpenAPI document and its docs, and the health endpoints.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa from 'koa';
+import helmet from 'koa-helmet';
+import koaPinoLogger from 'koa-pino-logger';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { RefreshScheduler } from '../refresh/scheduler.js';
+import { mountDocs } from './docs.js';
+import { openApiDocument } from './openapi.js';
+import { mount, type Operation } from './operation.js';
+import { problems } from './problem.js';
+import { refreshOperations } from './routes/refreshes.js';
 
 export interface AppContext {
   pool: Pool;
   logger: Logger;
+  config: Config;
+  scheduler: RefreshScheduler;
+  refreshToken: string;
+  version?: string;
 }
 
-export function createApp({ pool, logger }: AppContext): Koa {
-  const app = new Koa();
-  const router = new Router();
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-  // Liveness: the process answers.
+function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const incoming = req.headers['x-request-id'];
+  const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  res.setHeader('X-Request-Id', id);
+  return id;
+}
+
+export function apiOperations(context: AppContext): Operation[] {
+  return [...refreshOperations(context)];
+}
+
+export function createApp(context: AppContext): Koa {
+  const { pool, logger, config } = context;
+  const app = new Koa();
+  app.proxy = false;
+  const router = new Router();
+  const operations = apiOperations(context);
+  const openApi = openApiDocument(operations, { version: context.version ?? '0.0.0' });
+
   router.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-
-  // Readiness: the database answers and its schema is migrated.
+  // Readiness: the database answers and its schema is migrated (data_version exists from the first migration).
   router.get('/ready', async (ctx) => {
     try {
       const { rows } = await pool.query('SELECT version FROM data_version');
       ctx.body = { status: 'ready', dataVersion: Number(rows[0].version) };
     } catch (error) {
-      logger.warn({ err: error }, 'readiness check failed');
+      ctx.log.warn({ err: error }, 'readiness check failed');
       ctx.status = 503;
       ctx.body = { status: 'unavailable' };
     }
   });
+  router.get('/api/v1/openapi.json', (ctx) => {
+    ctx.body = openApi;
+  });
+  mountDocs(router);
+  mount(router, operations);
 
-  app.use(router.routes()).use(router.allowedMethods());
+  app.use(
+    koaPinoLogger({
+      logger,
+      genReqId: requestId,
+      // The request line and the outcome; headers stay out of the log (Authorization among them).
+      serializers: {
+        req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    }),
+  );
+  app.use(async (ctx, next) => {
+    ctx.state.requestId = (ctx.req as IncomingMessage & { id?: string }).id;
+    await next();
+  });
+  app.use(problems());
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] },
+      },
+    }),
+  );
+  if (config.corsOrigin) app.use(cors({ origin: config.corsOrigin, exposeHeaders: ['ETag', 'Location', 'X-Request-Id'] }));
+  app.use(router.routes());
+  // 405 (with Allow) and 501; problems() gives them a body.
+  app.use(router.allowedMethods());
   return app;
 }

@@ -1,6 +1,6 @@
 // The reader: a file's bytes in, batches of records out, counting bytes and hashing them on the way.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -151,11 +151,28 @@ async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<
   if (batch.length > 0) yield mapper.toRecords(batch);
 }
 
-export async function openRecordSource(file: string, format?: SourceFormat): Promise<RecordSource> {
+function unreadable(file: string, error: NodeJS.ErrnoException): InputFormatError {
+  return new InputFormatError(`cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+}
+
+async function statFile(file: string): Promise<Stats> {
   const stat = await fs.stat(file).catch((error: NodeJS.ErrnoException) => {
-    throw new InputFormatError(`cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+    throw unreadable(file, error);
   });
   if (!stat.isFile()) throw new InputFormatError(`${file} is not a file`);
+  return stat;
+}
+
+/** The SHA-256 of a file, hex; what a load of it would record as its checksum. */
+export async function sha256File(file: string): Promise<string> {
+  await statFile(file);
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function openRecordSource(file: string, format?: SourceFormat): Promise<RecordSource> {
+  const stat = await statFile(file);
   const resolvedFormat = format ?? (await detectFormat(file));
   const progress: SourceProgress = { bytesRead: 0, bytesTotal: stat.size };
   const hash = createHash('sha256');

@@ -1,10 +1,20 @@
-// One refresh: record a run, load the file under the load lock, record how it ended. Every caller (CLI,
-// scheduler, API) goes through here, so every load is in the run history, successful or not.
+// One refresh: claim the refresh lock and record a run, load the file, record how it ended. Every caller
+// (CLI, scheduler worker, API) goes through here, so every load is in the run history, successful or not.
 import fs from 'node:fs/promises';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { InputFormatError, LoadBusyError, type LoadMode, type LoadProgress, type LoadResult, loadSales } from '../load/index.js';
-import { finishRun, type RefreshRun, type RunTrigger, recordProgress, startRun } from './runs.js';
+import { type SourceFormat, sha256File } from '../load/source.js';
+import { claimRefresh } from './claim.js';
+import {
+  finishRun,
+  insertSkippedRun,
+  lastSucceededRun,
+  markRunning,
+  type RefreshRun,
+  type RunTrigger,
+  recordProgress,
+} from './runs.js';
 
 export interface RefreshRequest {
   file: string;
@@ -12,7 +22,13 @@ export interface RefreshRequest {
   source: string;
   mode: LoadMode;
   trigger: RunTrigger;
+  format?: SourceFormat;
+  /** A queued run the caller already claimed (it holds the refresh lock until this returns). */
+  claimed?: RefreshRun;
+  /** Record the run as skipped when the source is byte-identical to the last successful run's. */
+  skipUnchanged?: boolean;
   onProgress?: (progress: LoadProgress) => void;
+  /** Aborting rolls the load back; the run is recorded as failed. */
   signal?: AbortSignal;
 }
 
@@ -24,12 +40,43 @@ export interface RefreshOutcome {
 const PROGRESS_EVERY_MS = 1000;
 
 export async function runRefresh(pool: Pool, logger: Logger, request: RefreshRequest): Promise<RefreshOutcome> {
+  if (request.claimed) return execute(pool, logger, request.claimed, request);
+  const newRun = { trigger: request.trigger, mode: request.mode, source: request.source };
+  const outcome = await claimRefresh(pool, logger, { ...newRun, status: 'running' });
+  if ('busy' in outcome) {
+    const reason = `another refresh is running${outcome.busy ? ` (run ${outcome.busy.id})` : ''}`;
+    const run = await insertSkippedRun(pool, newRun, reason);
+    logger.warn({ runId: run.id, activeRunId: outcome.busy?.id }, `refresh skipped: ${reason}`);
+    return { run };
+  }
+  try {
+    return await execute(pool, logger, outcome.claim.run, request);
+  } finally {
+    await outcome.claim.release();
+  }
+}
+
+/** Why this source need not be loaded again, if it need not. */
+async function unchangedSince(pool: Pool, request: RefreshRequest): Promise<string | undefined> {
+  const last = await lastSucceededRun(pool);
+  if (!last?.sourceSha256) return undefined;
+  // Appending what was already loaded changes nothing; replacing does only after a replace of the same bytes.
+  if (request.mode === 'replace' && last.mode !== 'replace') return undefined;
+  if ((await sha256File(request.file)) !== last.sourceSha256) return undefined;
+  return `the source is identical to the one run ${last.id} loaded (same SHA-256); force the refresh to load it again`;
+}
+
+function reasonOf(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+}
+
+async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: RefreshRequest): Promise<RefreshOutcome> {
+  const log = logger.child({ runId: run.id });
   const bytesTotal = await fs.stat(request.file).then(
     (stat) => stat.size,
     () => null,
   );
-  const run = await startRun(pool, { trigger: request.trigger, mode: request.mode, source: request.source, bytesTotal });
-  const log = logger.child({ runId: run.id });
+  await markRunning(pool, run.id, bytesTotal);
   log.info({ source: request.source, mode: request.mode, trigger: request.trigger, bytesTotal }, 'refresh started');
 
   let lastRecorded = 0;
@@ -40,14 +87,21 @@ export async function runRefresh(pool: Pool, logger: Logger, request: RefreshReq
     const now = Date.now();
     if (now - lastRecorded < PROGRESS_EVERY_MS) return;
     lastRecorded = now;
-    log.debug(progress, 'refresh progress');
+    log.info(progress, 'refresh progress');
     recordProgress(pool, run.id, progress).catch((error) => log.warn({ err: error }, 'could not record progress'));
   };
 
   try {
+    const unchanged = request.skipUnchanged ? await unchangedSince(pool, request) : undefined;
+    if (unchanged) {
+      const finished = await finishRun(pool, run.id, { status: 'skipped', error: unchanged });
+      log.info(`refresh skipped: ${unchanged}`);
+      return { run: finished };
+    }
     const result = await loadSales(pool, request.file, {
       mode: request.mode,
       runId: run.id,
+      format: request.format,
       onProgress,
       signal: request.signal,
       logger: log,
@@ -63,16 +117,17 @@ export async function runRefresh(pool: Pool, logger: Logger, request: RefreshReq
   } catch (error) {
     const err = error as Error;
     const busy = error instanceof LoadBusyError;
+    const expected = busy || error instanceof InputFormatError;
+    const message = request.signal?.aborted ? `cancelled: ${reasonOf(request.signal)}` : err.message;
     const finished = await finishRun(pool, run.id, {
       status: busy ? 'skipped' : 'failed',
-      error: err.message,
-      errorDetail: { name: err.name, ...(error instanceof InputFormatError || busy ? {} : { stack: err.stack }) },
+      error: message,
+      errorDetail: { name: err.name, ...(expected ? {} : { stack: err.stack }) },
       progress: latest,
     });
-    if (busy) log.warn('refresh skipped: another refresh is running');
-    else if (error instanceof InputFormatError)
-      log.warn({ error: err.message }, 'refresh failed: the source cannot be loaded; the data is unchanged');
-    else log.error({ err }, 'refresh failed; the data is unchanged');
+    if (busy) log.warn('refresh skipped: another load is running');
+    else if (expected) log.warn({ error: message }, 'refresh failed: the source cannot be loaded; the data is unchanged');
+    else log.error({ err, error: message }, 'refresh failed; the data is unchanged');
     return { run: finished };
   }
 }

@@ -1,7 +1,9 @@
 // Run bookkeeping: every load is a row of refresh_runs, written outside the load's transaction so that
 // progress is visible while it runs and a failed run is recorded even though its data was rolled back.
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { LoadCounts, LoadMode, LoadProgress } from '../load/index.js';
+
+type Queryable = Pool | PoolClient;
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
 export type RunTrigger = 'schedule' | 'api' | 'cli' | 'startup';
@@ -44,6 +46,12 @@ interface RunRow {
   error: string | null;
 }
 
+/** jsonb reorders keys; answer them in the order of the summary: read, then where each row went. */
+function countsInOrder(counts: LoadCounts): LoadCounts {
+  const { read, inserted, updated, unchanged, duplicates, rejected, deleted } = counts;
+  return { read, inserted, updated, unchanged, duplicates, rejected, deleted };
+}
+
 function toRun(row: RunRow): RefreshRun {
   return {
     id: row.id,
@@ -56,21 +64,80 @@ function toRun(row: RunRow): RefreshRun {
     finishedAt: row.finished_at?.toISOString() ?? null,
     durationMs: row.duration_ms,
     progress: { bytesRead: row.bytes_read, bytesTotal: row.bytes_total, rowsRead: row.rows_read },
-    counts: row.counts,
+    counts: row.counts && countsInOrder(row.counts),
     error: row.error,
   };
 }
 
-export async function startRun(
-  pool: Pool,
-  run: { trigger: RunTrigger; mode: LoadMode; source: string; bytesTotal: number | null },
-): Promise<RefreshRun> {
+export interface NewRun {
+  trigger: RunTrigger;
+  mode: LoadMode;
+  source: string;
+}
+
+/** Records a run: `queued` (its worker has not started yet) or `running`. */
+export async function insertRun(pool: Queryable, run: NewRun & { status: 'queued' | 'running' }): Promise<RefreshRun> {
   const { rows } = await pool.query<RunRow>(
-    `INSERT INTO refresh_runs (status, trigger, mode, source, bytes_total, started_at)
-     VALUES ('running', $1, $2, $3, $4, now()) RETURNING ${RUN_COLUMNS}`,
-    [run.trigger, run.mode, run.source, run.bytesTotal],
+    `INSERT INTO refresh_runs (status, trigger, mode, source, started_at)
+     VALUES ($1, $2, $3, $4, CASE WHEN $1 = 'running' THEN now() END) RETURNING ${RUN_COLUMNS}`,
+    [run.status, run.trigger, run.mode, run.source],
   );
   return toRun(rows[0]);
+}
+
+/** A run that never started because another one held the refresh lock. */
+export async function insertSkippedRun(pool: Queryable, run: NewRun, reason: string): Promise<RefreshRun> {
+  const { rows } = await pool.query<RunRow>(
+    `INSERT INTO refresh_runs (status, trigger, mode, source, error, started_at, finished_at)
+     VALUES ('skipped', $1, $2, $3, $4, now(), now()) RETURNING ${RUN_COLUMNS}`,
+    [run.trigger, run.mode, run.source, reason],
+  );
+  return toRun(rows[0]);
+}
+
+export async function markRunning(pool: Queryable, id: number, bytesTotal: number | null): Promise<void> {
+  await pool.query(
+    `UPDATE refresh_runs SET status = 'running', bytes_total = $2, started_at = coalesce(started_at, now()) WHERE id = $1`,
+    [id, bytesTotal],
+  );
+}
+
+/** Runs left queued or running by a process that died; only safe to call while holding the refresh lock. */
+export async function failInterruptedRuns(pool: Queryable): Promise<number[]> {
+  const { rows } = await pool.query<{ id: number }>(
+    `UPDATE refresh_runs
+     SET status = 'failed', finished_at = now(), started_at = coalesce(started_at, created_at),
+         error = 'interrupted: the process running this refresh stopped before it finished; no data was changed',
+         error_detail = '{"name":"Interrupted"}'
+     WHERE status IN ('queued', 'running') RETURNING id::integer AS id`,
+  );
+  return rows.map((row) => row.id);
+}
+
+export async function findActiveRun(pool: Queryable): Promise<RefreshRun | undefined> {
+  const { rows } = await pool.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM refresh_runs WHERE status IN ('queued', 'running') ORDER BY id DESC LIMIT 1`,
+  );
+  return rows[0] && toRun(rows[0]);
+}
+
+/** The newest successful run, whose source checksum decides whether a refresh can be skipped. */
+export async function lastSucceededRun(pool: Queryable): Promise<RefreshRun | undefined> {
+  const { rows } = await pool.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM refresh_runs WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1`,
+  );
+  return rows[0] && toRun(rows[0]);
+}
+
+export async function listRuns(
+  pool: Queryable,
+  page: { limit: number; offset: number },
+): Promise<{ items: RefreshRun[]; total: number }> {
+  const [items, total] = await Promise.all([
+    pool.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM refresh_runs ORDER BY id DESC LIMIT $1 OFFSET $2`, [page.limit, page.offset]),
+    pool.query<{ total: number }>('SELECT count(*) AS total FROM refresh_runs'),
+  ]);
+  return { items: items.rows.map(toRun), total: total.rows[0].total };
 }
 
 export async function recordProgress(pool: Pool, id: number, progress: LoadProgress): Promise<void> {
@@ -137,4 +204,22 @@ export async function listRejects(
     pool.query<{ total: number }>('SELECT count(*) AS total FROM refresh_rejects WHERE run_id = $1', [runId]),
   ]);
   return { items: items.rows, total: total.rows[0].total };
+}
+
+/** Every reject of a run (or one page of them), read in batches so that any number can be streamed. */
+export async function* rejectsOf(pool: Pool, runId: number, page?: { limit: number; offset: number }): AsyncGenerator<RunReject> {
+  if (page) {
+    yield* (await listRejects(pool, runId, page)).items;
+    return;
+  }
+  let after = 0;
+  for (;;) {
+    const { rows } = await pool.query<RunReject>(
+      'SELECT line, reasons, raw FROM refresh_rejects WHERE run_id = $1 AND line > $2 ORDER BY line LIMIT 5000',
+      [runId, after],
+    );
+    yield* rows;
+    if (rows.length < 5000) return;
+    after = rows[rows.length - 1].line;
+  }
 }

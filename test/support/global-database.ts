@@ -17,7 +17,7 @@ function withDatabase(url: string, database: string): string {
 }
 
 export async function mochaGlobalSetup(): Promise<void> {
-  const logger = createLogger('warn');
+  const logger = createLogger('warn').logger;
   if (!process.env.DATABASE_URL) {
     embedded = await startEmbeddedPostgres({
       dataDir: path.join(os.tmpdir(), `sales-analytics-test-${process.pid}`),

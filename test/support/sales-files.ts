@@ -8,7 +8,7 @@ import type { LoadMode } from '../../src/load/index.js';
 import { createLogger } from '../../src/logger.js';
 import { type RefreshOutcome, runRefresh } from '../../src/refresh/refresh.js';
 
-export const quietLogger = createLogger('silent');
+export const quietLogger = createLogger('silent').logger;
 
 let fileCounter = 0;
 export async function writeFile(content: string, extension = 'csv'): Promise<string> {

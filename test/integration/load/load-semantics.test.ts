@@ -234,7 +234,7 @@ describe('load semantics', () => {
       signal: controller.signal,
       onProgress: () => controller.abort(new Error('injected failure')),
     });
-    expect(outcome.run).to.include({ status: 'failed', error: 'injected failure' });
+    expect(outcome.run).to.include({ status: 'failed', error: 'cancelled: injected failure' });
     expect(await totals(db())).to.deep.equal(before);
     const { rows } = await db().pool.query('SELECT count(*) AS rejects FROM refresh_rejects');
     expect(rows[0].rejects).to.equal(0);

@@ -1,0 +1,4 @@
+// npm run scheduler: the refresh schedule alone, for deployments that run the API and the worker apart.
+import { runService } from './service.js';
+
+await runService({ http: false });

@@ -1,0 +1,58 @@
+// The OpenAPI 3.1 document, generated from the operation declarations and the schemas in schemas/.
+import { problem } from '../../schemas/common.js';
+import { type Operation, pathParameterNames } from './operation.js';
+
+const PROBLEM_RESPONSE = { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+
+function parametersOf(operation: Operation): unknown[] {
+  const pathNames = pathParameterNames(operation.path);
+  return Object.entries(operation.parameters?.properties ?? {}).map(([name, schema]) => ({
+    name,
+    in: pathNames.includes(name) ? 'path' : 'query',
+    required: pathNames.includes(name) || operation.parameters?.required?.includes(name) || undefined,
+    description: schema.description,
+    schema,
+  }));
+}
+
+function responsesOf(operation: Operation): Record<string, unknown> {
+  const { status, description, schema, example } = operation.response;
+  const content: Record<string, unknown> = { 'application/json': { schema, ...(example === undefined ? {} : { example }) } };
+  if (operation.csv) content['text/csv'] = { schema: { type: 'string' } };
+  const responses: Record<string, unknown> = { [status]: { description, content } };
+  const errors: Record<number, string> = { 400: 'Invalid parameters, one entry each.' };
+  if (operation.csv) errors[406] = 'Accept allows neither JSON nor CSV.';
+  Object.assign(errors, operation.errors);
+  for (const [code, text] of Object.entries(errors)) responses[code] = { description: text, ...PROBLEM_RESPONSE };
+  return responses;
+}
+
+export function openApiDocument(operations: Operation[], info: { version: string }): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const operation of operations) {
+    paths[operation.path] ??= {};
+    paths[operation.path][operation.method] = {
+      operationId: operation.operationId,
+      tags: [operation.tag],
+      summary: operation.summary,
+      ...(operation.description ? { description: operation.description } : {}),
+      parameters: parametersOf(operation),
+      ...(operation.requestBody ? { requestBody: operation.requestBody } : {}),
+      ...(operation.auth ? { security: [{ bearer: [] }] } : {}),
+      responses: responsesOf(operation),
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'sales-analytics',
+      version: info.version,
+      description: 'Revenue, product and customer analytics over a normalized sales database, and its refreshes.',
+    },
+    paths,
+    components: {
+      schemas: { Problem: problem },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'REFRESH_TOKEN' } },
+    },
+  };
+}

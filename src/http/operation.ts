@@ -1,0 +1,46 @@
+// An API operation is declared once: its route, its parameter schema (from schemas/), its answer and its
+// handler. The router mounts the declarations and the OpenAPI document is generated from the same list, so
+// validation and documentation cannot drift apart.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { type ObjectSchema, validQuery } from './validation.js';
+
+export interface Operation {
+  method: 'get' | 'post';
+  /** OpenAPI form: /api/v1/refreshes/{id}. */
+  path: string;
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  /** Query and path parameters, validated together (path parameters are the ones named in `path`). */
+  parameters?: ObjectSchema;
+  /** OpenAPI request body (documented; the handler validates it). */
+  requestBody?: Record<string, unknown>;
+  /** The success answer: status, JSON schema, and an example for the docs. */
+  response: { status: number; description: string; schema: Record<string, unknown>; example?: unknown };
+  /** Also answers text/csv. */
+  csv?: boolean;
+  /** Needs Authorization: Bearer <REFRESH_TOKEN>. */
+  auth?: boolean;
+  /** Other answers worth documenting (400, 404, 409...). */
+  errors?: Record<number, string>;
+  // biome-ignore lint/suspicious/noExplicitAny: each handler declares the parameter type its schema yields
+  handler: (ctx: Context, params: any) => unknown;
+}
+
+export function pathParameterNames(path: string): string[] {
+  return [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+}
+
+const NO_PARAMETERS: ObjectSchema = { type: 'object', properties: {} };
+
+export function mount(router: Router, operations: Operation[]): void {
+  for (const operation of operations) {
+    const koaPath = operation.path.replace(/\{(\w+)\}/g, ':$1');
+    router[operation.method](operation.operationId, koaPath, async (ctx) => {
+      const params = validQuery(ctx, operation.parameters ?? NO_PARAMETERS, ctx.params);
+      await operation.handler(ctx, params);
+    });
+  }
+}

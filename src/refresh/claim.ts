@@ -1,0 +1,86 @@
+// One refresh at a time across every process sharing the database. A refresh holds a session-level advisory
+// lock on a connection of its own from before its run is recorded until the run is finished; PostgreSQL
+// frees the lock when that session ends, so a killed process never leaves the lock behind. Whoever takes
+// the lock knows no refresh is running, so any run still marked queued or running was interrupted.
+import type { Pool, PoolClient } from 'pg';
+import type { Logger } from 'pino';
+import { failInterruptedRuns, findActiveRun, insertRun, type NewRun, type RefreshRun } from './runs.js';
+
+const REFRESH_LOCK_KEY = 7304112002;
+
+export interface RefreshClaim {
+  run: RefreshRun;
+  /** Frees the lock; call once the run is recorded as finished. */
+  release(): Promise<void>;
+}
+
+export type ClaimOutcome = { claim: RefreshClaim } | { busy: RefreshRun | undefined };
+
+async function tryLock(pool: Pool): Promise<PoolClient | undefined> {
+  const client = await pool.connect();
+  try {
+    const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [REFRESH_LOCK_KEY]);
+    if (rows[0].locked) return client;
+    client.release();
+    return undefined;
+  } catch (error) {
+    client.release(error as Error);
+    throw error;
+  }
+}
+
+async function unlock(client: PoolClient): Promise<void> {
+  try {
+    await client.query('SELECT pg_advisory_unlock($1)', [REFRESH_LOCK_KEY]);
+    client.release();
+  } catch (error) {
+    // A broken session has lost its lock anyway; destroy it rather than return it to the pool.
+    client.release(error as Error);
+  }
+}
+
+async function failInterrupted(client: PoolClient, logger: Logger): Promise<void> {
+  const ids = await failInterruptedRuns(client);
+  if (ids.length > 0) logger.warn({ runIds: ids }, 'marked runs interrupted by a stopped process as failed');
+}
+
+/** Takes the refresh lock and records the run, or reports the run that holds it. */
+export async function claimRefresh(
+  pool: Pool,
+  logger: Logger,
+  run: NewRun & { status: 'queued' | 'running' },
+): Promise<ClaimOutcome> {
+  const client = await tryLock(pool);
+  if (!client) return { busy: await findActiveRun(pool) };
+  try {
+    await failInterrupted(client, logger);
+    const claimed = await insertRun(client, run);
+    return { claim: { run: claimed, release: () => unlock(client) } };
+  } catch (error) {
+    await unlock(client);
+    throw error;
+  }
+}
+
+/** The run holding the refresh lock right now, if any (a run row alone may be a dead process's). */
+export async function activeRefresh(pool: Pool): Promise<RefreshRun | undefined> {
+  // A bigint advisory key shows in pg_locks split into its high (classid) and low (objid) 32 bits.
+  const { rows } = await pool.query(
+    `SELECT EXISTS (SELECT FROM pg_locks
+                    WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND classid::bigint = $1 AND objid::bigint = $2
+                      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) AS held`,
+    [Math.floor(REFRESH_LOCK_KEY / 2 ** 32), REFRESH_LOCK_KEY % 2 ** 32],
+  );
+  return rows[0].held ? findActiveRun(pool) : undefined;
+}
+
+/** At start-up: runs that a killed process left queued or running are recorded as failed (interrupted). */
+export async function recoverInterruptedRuns(pool: Pool, logger: Logger): Promise<void> {
+  const client = await tryLock(pool);
+  if (!client) return; // another process is refreshing right now; its runs are not interrupted
+  try {
+    await failInterrupted(client, logger);
+  } finally {
+    await unlock(client);
+  }
+}

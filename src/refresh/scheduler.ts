@@ -1,0 +1,155 @@
+// The refresh scheduler: Bree runs jobs/refresh in a worker thread on the configured cron schedule, and for
+// each run the API queues. The main thread stays free to answer requests while a load runs.
+import path from 'node:path';
+import Bree from 'bree';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { refreshJobFile } from '../paths.js';
+import type { RefreshClaim } from './claim.js';
+import type { RefreshRequest } from './refresh.js';
+import { finishRun, getRun, type RefreshRun } from './runs.js';
+
+/** What a refresh worker is started with (structured-cloned into the thread). */
+export interface RefreshJobData {
+  databaseUrl: string;
+  logLevel: string;
+  request: Omit<RefreshRequest, 'onProgress' | 'signal'>;
+}
+
+/** What a refresh worker posts back: its log lines, then how the run ended. */
+export type RefreshJobMessage = { log: string } | { finished: RefreshRun } | { failed: string };
+
+export interface SchedulerOptions {
+  config: Config;
+  pool: Pool;
+  databaseUrl: string;
+  logger: Logger;
+  /** Where the workers' log lines go (the main logger's destinations). */
+  writeLogLine: (line: string) => void;
+}
+
+const SCHEDULED_JOB = 'scheduled-refresh';
+
+export class RefreshScheduler {
+  private readonly bree: Bree;
+  private readonly runs = new Map<string, { finished?: RefreshRun; done: () => void }>();
+  private stopping = false;
+
+  constructor(private readonly options: SchedulerOptions) {
+    const log = options.logger.child({ component: 'scheduler' });
+    this.bree = new Bree({
+      root: false,
+      doRootCheck: false,
+      removeCompleted: true,
+      // Bree narrates every worker's life at info; those lines are debug detail next to the run's own.
+      logger: {
+        info: (message: string) => log.debug(message),
+        warn: (message: unknown) => log.warn(String(message)),
+        error: (message: unknown) => log.error(String(message)),
+      },
+      errorHandler: (error, data) => log.error({ err: error, job: data.name }, 'refresh worker failed'),
+      workerMessageHandler: ({ name, message }) => this.onMessage(name, message as RefreshJobMessage | 'done'),
+    });
+    this.bree.on('worker deleted', (name: string) => this.runs.get(name)?.done());
+  }
+
+  /** Starts the cron schedule (unless REFRESH_CRON is empty). */
+  async start(): Promise<void> {
+    const { refresh, dataDir } = this.options.config;
+    if (!refresh.cron.trim()) {
+      this.options.logger.info('no refresh schedule (REFRESH_CRON is empty)');
+      return;
+    }
+    await this.bree.add({
+      name: SCHEDULED_JOB,
+      path: refreshJobFile,
+      cron: refresh.cron,
+      hasSeconds: refresh.cron.trim().split(/\s+/).length === 6,
+      timezone: refresh.timezone,
+      timeout: false,
+      worker: {
+        workerData: this.jobData({
+          file: path.resolve(dataDir, refresh.source),
+          source: refresh.source,
+          mode: refresh.mode,
+          trigger: 'schedule',
+          skipUnchanged: true,
+        }),
+      },
+    });
+    await this.bree.start(SCHEDULED_JOB);
+    this.options.logger.info(
+      { cron: refresh.cron, timezone: refresh.timezone, source: refresh.source, mode: refresh.mode },
+      'refresh schedule started',
+    );
+  }
+
+  /** Runs a refresh the caller already claimed in a worker; resolves with the finished run, then frees the claim. */
+  async runClaimed(claim: RefreshClaim, request: Omit<RefreshJobData['request'], 'claimed'>): Promise<RefreshRun> {
+    const name = `refresh-run-${claim.run.id}`;
+    try {
+      const ended = new Promise<void>((resolve) => this.runs.set(name, { done: resolve }));
+      await this.bree.add({
+        name,
+        path: refreshJobFile,
+        timeout: false,
+        worker: { workerData: this.jobData({ ...request, claimed: claim.run }) },
+      });
+      await this.bree.run(name);
+      await ended;
+      const finished = this.runs.get(name)?.finished;
+      if (finished) return finished;
+      // The worker died before it could record an outcome: the load was rolled back with its connection.
+      return await finishRun(this.options.pool, claim.run.id, {
+        status: 'failed',
+        error: 'the refresh worker stopped before the run finished; no data was changed',
+        errorDetail: { name: 'WorkerExited' },
+      });
+    } catch (error) {
+      this.options.logger.error({ err: error, runId: claim.run.id }, 'could not run the refresh worker');
+      const run = await getRun(this.options.pool, claim.run.id);
+      if (run?.status === 'queued' || run?.status === 'running') {
+        return finishRun(this.options.pool, claim.run.id, { status: 'failed', error: (error as Error).message });
+      }
+      return run ?? claim.run;
+    } finally {
+      this.runs.delete(name);
+      await claim.release();
+    }
+  }
+
+  /** True while a refresh worker is running in this process. */
+  get busy(): boolean {
+    return this.bree.workers.size > 0;
+  }
+
+  /**
+   * Stops the schedule, lets running refreshes finish within `graceMs`, then cancels what is left (each load
+   * rolls back and its run is recorded as failed) and waits for the workers to end.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.bree.removeSafeTimer('timeouts', SCHEDULED_JOB);
+    this.bree.removeSafeTimer('intervals', SCHEDULED_JOB);
+    const deadline = Date.now() + graceMs;
+    if (this.busy) this.options.logger.info({ graceMs }, 'waiting for the running refresh to finish');
+    while (this.busy && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (this.busy) this.options.logger.warn('grace period over: cancelling the running refresh (it rolls back)');
+    await this.bree.stop();
+  }
+
+  private jobData(request: RefreshJobData['request']): RefreshJobData {
+    return { databaseUrl: this.options.databaseUrl, logLevel: this.options.config.log.level, request };
+  }
+
+  private onMessage(name: string, message: RefreshJobMessage | 'done'): void {
+    if (message === 'done') return;
+    if ('log' in message) this.options.writeLogLine(message.log);
+    else if ('finished' in message) {
+      const run = this.runs.get(name);
+      if (run) run.finished = message.finished;
+    } else this.options.logger.error({ job: name, error: message.failed }, 'refresh worker failed');
+  }
+}

@@ -1,0 +1,48 @@
+// The OpenAPI document is valid 3.1 in shape, every operation is documented in the README's API table, and
+// the docs page is served from local assets.
+import fs from 'node:fs/promises';
+import { expect } from 'chai';
+import { useTestDatabase } from '../../support/database.js';
+import { startTestServer, type TestServer } from '../../support/server.js';
+
+describe('API documentation', () => {
+  const db = useTestDatabase();
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(db());
+  });
+  after(() => server.close());
+
+  it('lists the same operations in the README table as in the OpenAPI document', async () => {
+    const document = await (await fetch(`${server.url}/api/v1/openapi.json`)).json();
+    expect(document.openapi).to.equal('3.1.0');
+    const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>)
+      .flatMap(([route, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${route}`))
+      .sort();
+    const readme = await fs.readFile('README.md', 'utf8');
+    const table = readme.split('<!-- api-table')[1].split('\n\n')[0];
+    const rows = [...table.matchAll(/^\| (GET|POST|PUT|DELETE) \| `([^`]+)` \|/gm)].map(
+      ([, method, route]) => `${method} ${route}`,
+    );
+    expect(rows.sort()).to.deep.equal(documented);
+  });
+
+  it('serves the interactive docs and their assets from this process', async () => {
+    const page = await fetch(`${server.url}/docs`);
+    expect(page.status).to.equal(200);
+    const html = await page.text();
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map(([, url]) => url);
+    expect(assets.every((url) => url.startsWith('/docs/'))).to.equal(true);
+    for (const asset of assets) expect((await fetch(`${server.url}${asset}`)).status, asset).to.equal(200);
+  });
+
+  it('answers unknown routes with 404 and wrong methods with 405, as problem details', async () => {
+    const missing = await fetch(`${server.url}/api/v1/nothing`);
+    expect(missing.status).to.equal(404);
+    expect(await missing.json()).to.include({ type: 'about:blank', title: 'Not Found', status: 404 });
+    const wrong = await fetch(`${server.url}/api/v1/refreshes`, { method: 'DELETE' });
+    expect(wrong.status).to.equal(405);
+    expect(wrong.headers.get('allow')).to.contain('POST');
+    expect(wrong.headers.get('content-type')).to.equal('application/problem+json');
+  });
+});

@@ -1,0 +1,65 @@
+// The HTTP app on a real port over a test database, with a real refresh scheduler (its Bree workers run the
+// compiled job, so `npm test` builds first). Worker log lines are kept for assertions.
+import fs from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { readConfig } from '../../src/config.js';
+import { createApp } from '../../src/http/app.js';
+import { RefreshScheduler } from '../../src/refresh/scheduler.js';
+import type { TestDatabase } from './database.js';
+import { quietLogger } from './sales-files.js';
+
+export const TEST_TOKEN = 'test-token-0123456789';
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  scheduler: RefreshScheduler;
+  /** Lines the refresh workers logged. */
+  workerLog: string[];
+  close(): Promise<void>;
+}
+
+export async function startTestServer(db: TestDatabase, env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sales-data-'));
+  const config = readConfig({ DATA_DIR: dataDir, REFRESH_CRON: '', LOG_LEVEL: 'info', ...env });
+  const workerLog: string[] = [];
+  const scheduler = new RefreshScheduler({
+    config,
+    pool: db.pool,
+    databaseUrl: db.url,
+    logger: quietLogger,
+    writeLogLine: (line) => workerLog.push(line),
+  });
+  await scheduler.start();
+  const app = createApp({ pool: db.pool, logger: quietLogger, config, scheduler, refreshToken: TEST_TOKEN });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dataDir,
+    scheduler,
+    workerLog,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await scheduler.stop(0);
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls a run until it has finished. */
+export async function finishedRun(baseUrl: string, id: number, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await (await fetch(`${baseUrl}/api/v1/refreshes/${id}`)).json();
+    if (!['queued', 'running'].includes(run.status)) return run;
+    if (Date.now() > deadline) throw new Error(`run ${id} still ${run.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
