@@ -24,6 +24,8 @@ export interface Config {
     /** On SIGTERM, how long a running refresh may take to finish before it is rolled back. */
     shutdownGraceMs: number;
   };
+  /** Keep analytics answers in memory until the data version changes. */
+  analyticsCache: boolean;
   /** Allowed CORS origin ('*' for any); unset: no CORS headers. */
   corsOrigin: string | undefined;
 }
@@ -91,6 +93,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
       shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
     },
+    analyticsCache: flag(env, 'ANALYTICS_CACHE', true),
     corsOrigin: env.CORS_ORIGIN || undefined,
   });
 }

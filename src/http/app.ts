@@ -15,6 +15,7 @@ import { mountDocs } from './docs.js';
 import { openApiDocument } from './openapi.js';
 import { mount, type Operation } from './operation.js';
 import { problems } from './problem.js';
+import { analyticsOperations } from './routes/analytics.js';
 import { refreshOperations } from './routes/refreshes.js';
 
 export interface AppContext {
@@ -36,7 +37,7 @@ function requestId(req: IncomingMessage, res: ServerResponse): string {
 }
 
 export function apiOperations(context: AppContext): Operation[] {
-  return [...refreshOperations(context)];
+  return [...analyticsOperations({ pool: context.pool, cache: context.config.analyticsCache }), ...refreshOperations(context)];
 }
 
 export function createApp(context: AppContext): Koa {

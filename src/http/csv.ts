@@ -14,12 +14,7 @@ function cell(value: unknown): unknown {
 }
 
 /** Streams `rows` (an iterable or async iterable) as a CSV body with a header of `columns`. */
-export function sendCsv<Row extends object>(
-  ctx: Context,
-  columns: (keyof Row & string)[],
-  rows: Iterable<Row> | AsyncIterable<Row>,
-  filename: string,
-): void {
+export function sendCsv(ctx: Context, columns: string[], rows: Iterable<object> | AsyncIterable<object>, filename: string): void {
   const stringifier = stringify({
     header: true,
     columns,
@@ -30,7 +25,7 @@ export function sendCsv<Row extends object>(
   (async () => {
     for await (const row of rows) {
       const record: Record<string, unknown> = {};
-      for (const column of columns) record[column] = cell(row[column]);
+      for (const column of columns) record[column] = cell((row as Record<string, unknown>)[column]);
       if (!stringifier.write(record)) await new Promise((resolve) => stringifier.once('drain', resolve));
     }
     stringifier.end();

@@ -1,6 +1,7 @@
 // Maintenance of the aggregation layer (migrations/0002_rollups.sql). An append subtracts the touched orders'
 // contributions before they change and adds them back after, so its cost follows the size of the change,
 // not of the database; a replace (or a product changing category) rebuilds a table from the facts.
+import { LINE_FIGURES } from '../db/line-figures.js';
 
 export type RollupScope = 'touched' | 'all';
 
@@ -12,13 +13,6 @@ const CUSTOMER_FILTER: Record<RollupScope, string> = {
   touched: 'WHERE customer_id IN (SELECT customer_id FROM touched_customers)',
   all: '',
 };
-
-/** Each order line's figures, computed once; exact numeric arithmetic. */
-const LINES = `(
-  SELECT order_id, product_id, quantity, shipping_cost, unit_cost, gross, gross * discount AS discount,
-         gross - gross * discount AS revenue, quantity * unit_cost AS cost
-  FROM (SELECT *, quantity * unit_price AS gross FROM order_items) AS priced
-) AS i`;
 
 /** A delta adds to existing rows; a rebuild writes into an emptied table and needs no conflict handling. */
 const ON_CONFLICT: Record<RollupScope, (key: string, add: string) => string> = {
@@ -45,7 +39,7 @@ export function productRollup(scope: RollupScope): string {
   return `
 INSERT INTO sales_by_month_product_region AS r (month, product_id, region_id, ${MEASURE_COLUMNS})
 SELECT date_trunc('month', o.sale_date)::date, i.product_id, o.region_id, ${LINE_MEASURES}
-FROM ${LINES} JOIN orders o USING (order_id)
+FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
 ${ORDER_FILTER[scope]}
 GROUP BY 1, i.product_id, o.region_id
 ${ON_CONFLICT[scope]('month, product_id, region_id', ADD_MEASURES)}`;
@@ -55,7 +49,7 @@ export function categoryRollup(scope: RollupScope): string {
   return `
 INSERT INTO sales_by_day_category_region AS r (sale_date, category_id, region_id, orders, ${MEASURE_COLUMNS})
 SELECT o.sale_date, p.category_id, o.region_id, $1 * count(DISTINCT o.order_id), ${LINE_MEASURES}
-FROM ${LINES} JOIN orders o USING (order_id) JOIN products p USING (product_id)
+FROM ${LINE_FIGURES} JOIN orders o USING (order_id) JOIN products p USING (product_id)
 ${ORDER_FILTER[scope]}
 GROUP BY o.sale_date, p.category_id, o.region_id
 ${ON_CONFLICT[scope]('sale_date, category_id, region_id', `orders = r.orders + excluded.orders, ${ADD_MEASURES}`)}`;
@@ -65,7 +59,7 @@ export function regionRollup(scope: RollupScope): string {
   return `
 INSERT INTO sales_by_day_region AS r (sale_date, region_id, orders, ${MEASURE_COLUMNS})
 SELECT o.sale_date, o.region_id, $1 * count(DISTINCT o.order_id), ${LINE_MEASURES}
-FROM ${LINES} JOIN orders o USING (order_id)
+FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
 ${ORDER_FILTER[scope]}
 GROUP BY o.sale_date, o.region_id
 ${ON_CONFLICT[scope]('sale_date, region_id', `orders = r.orders + excluded.orders, ${ADD_MEASURES}`)}`;

@@ -1,0 +1,78 @@
+// GET /api/v1/products/profit-margin: profit and margin per product over the lines whose unit cost is known.
+// costedRevenue = revenue of those lines, cost = their quantity x unit cost, profit = costedRevenue - cost,
+// margin = profit / costedRevenue (null when costedRevenue is 0); a product without any known cost has
+// null cost, profit and margin. costCoverage = costedRevenue / revenue over all the listed products.
+import { PRODUCT_COLUMNS } from './products.js';
+import { effectiveRange, type Range, type RangeQuery } from './range.js';
+import {
+  BYTE_ORDER,
+  hasRange,
+  money,
+  nameFilter,
+  type Page,
+  pageQuery,
+  productSales,
+  type Queryable,
+  ratio,
+  withoutTotals,
+} from './sql.js';
+
+export interface ProductMargin {
+  productId: string;
+  productName: string;
+  category: string;
+  revenue: number;
+  costedRevenue: number;
+  cost: number | null;
+  profit: number | null;
+  margin: number | null;
+}
+
+export interface ProfitMargin extends Range, Page {
+  items: ProductMargin[];
+  costCoverage: number;
+  total: number;
+  note?: string;
+}
+
+const NO_COST_NOTE = 'no line in this range has a known unit cost: cost, profit and margin cannot be computed';
+
+export async function profitMargin(
+  db: Queryable,
+  query: RangeQuery & Page & { category?: string; region?: string },
+): Promise<ProfitMargin> {
+  const range = await effectiveRange(db, query);
+  const page = { limit: query.limit, offset: query.offset };
+  if (!hasRange(range)) return { ...range, items: [], costCoverage: 0, ...page, total: 0, note: NO_COST_NOTE };
+  const costKnown = 't.costed_revenue <> 0 OR t.cost <> 0';
+  const { rows, first } = await pageQuery<ProductMargin & { total: number; coverage: number; anyCost: boolean }>(
+    db,
+    page,
+    (params, limit, offset) =>
+      `SELECT ${PRODUCT_COLUMNS}, ${money('t.revenue')} AS revenue, ${money('t.costed_revenue')} AS "costedRevenue",
+              CASE WHEN ${costKnown} THEN ${money('t.cost')} END AS cost,
+              CASE WHEN ${costKnown} THEN ${money('t.costed_revenue - t.cost')} END AS profit,
+              CASE WHEN t.costed_revenue <> 0 THEN ${ratio('(t.costed_revenue - t.cost) / t.costed_revenue')} END AS margin,
+              count(*) OVER () AS total,
+              ${ratio('coalesce(sum(t.costed_revenue) OVER () / nullif(sum(t.revenue) OVER (), 0), 0)')} AS coverage,
+              bool_or(${costKnown}) OVER () AS "anyCost"
+       FROM (
+         SELECT product_id, sum(revenue) AS revenue, sum(costed_revenue) AS costed_revenue, sum(cost) AS cost
+         FROM ${productSales(params, range, query.region)}
+         GROUP BY product_id
+       ) t
+       JOIN products p USING (product_id) JOIN categories c USING (category_id)
+       WHERE ${nameFilter(params, 'p.category_id', 'categories', query.category)}
+       ORDER BY t.revenue DESC, p.code ${BYTE_ORDER}
+       LIMIT ${limit} OFFSET ${offset}`,
+  );
+  const answer: ProfitMargin = {
+    ...range,
+    items: withoutTotals(rows, 'total', 'coverage', 'anyCost'),
+    costCoverage: first?.coverage ?? 0,
+    ...page,
+    total: first?.total ?? 0,
+  };
+  if (!first?.anyCost) answer.note = NO_COST_NOTE;
+  return answer;
+}

@@ -1,0 +1,101 @@
+// What the analyses share: parameter numbering, rounding at the edge, the name filters, and the product
+// sales of a range (whole months from the monthly rollup, the days at either end from the order lines).
+import type { QueryResult, QueryResultRow } from 'pg';
+import { LINE_FIGURES } from '../db/line-figures.js';
+import type { Range } from './range.js';
+import { splitByMonth } from './range.js';
+
+export interface Queryable {
+  query<Row extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<Row>>;
+}
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+/** Collects query parameters and hands out their placeholders. */
+export class SqlParams {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** Money: exact until here, then rounded half away from zero to cents (numeric round), as a JSON number. */
+export const money = (expression: string) => `round(${expression}, 2)::float8`;
+/** Ratios: rounded to 4 decimals. */
+export const ratio = (expression: string) => `round(${expression}, 4)::float8`;
+/** Codes and names sort in plain byte order (P1000 before P999). */
+export const BYTE_ORDER = 'COLLATE "C"';
+
+export interface NameFilters {
+  category?: string;
+  region?: string;
+}
+
+/** `column IN (ids whose name is the filter, ignoring case)`, or TRUE without a filter. */
+export function nameFilter(params: SqlParams, column: string, table: 'categories' | 'regions', name: string | undefined): string {
+  if (name === undefined) return 'TRUE';
+  const id = table === 'categories' ? 'category_id' : 'region_id';
+  return `${column} IN (SELECT ${id} FROM ${table} WHERE lower(name) = lower(${params.add(name)}))`;
+}
+
+/** True when the range has sales days at all (an empty database has no effective range). */
+export function hasRange(range: Range): range is { from: string; to: string } {
+  return range.from !== null && range.to !== null && range.from <= range.to;
+}
+
+/**
+ * Rows (product_id, region_id, quantity, gross, discount, revenue, shipping, costed_revenue, cost) that sum
+ * to the range's figures per product and region: the monthly rollup for the whole months inside the range,
+ * the order lines for the days of a partial month at either end.
+ */
+export function productSales(params: SqlParams, range: { from: string; to: string }, region: string | undefined): string {
+  const split = splitByMonth(range.from, range.to);
+  const parts = [
+    `SELECT product_id, region_id, quantity, gross, discount, revenue, shipping, costed_revenue, cost
+     FROM sales_by_month_product_region
+     WHERE month >= ${params.add(split.monthsFrom)} AND month < ${params.add(split.monthsTo)}
+       AND ${nameFilter(params, 'region_id', 'regions', region)}`,
+  ];
+  if (split.edges.length > 0) {
+    const days = split.edges.map(([from, to]) => `o.sale_date BETWEEN ${params.add(from)} AND ${params.add(to)}`).join(' OR ');
+    parts.push(
+      `SELECT i.product_id, o.region_id, i.quantity, i.gross, i.discount, i.revenue, i.shipping_cost,
+              CASE WHEN i.unit_cost IS NULL THEN 0 ELSE i.revenue END, coalesce(i.cost, 0)
+       FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
+       WHERE (${days}) AND ${nameFilter(params, 'o.region_id', 'regions', region)}`,
+    );
+  }
+  return `(${parts.join('\nUNION ALL\n')}) AS s (product_id, region_id, quantity, gross, discount, revenue, shipping, costed_revenue, cost)`;
+}
+
+/**
+ * A page of a query whose rows carry `count(*) OVER () AS total` (and any other whole-result columns).
+ * Past the last page no row carries them, so the first row is then read on its own.
+ */
+export async function pageQuery<Row extends { total: number }>(
+  db: Queryable,
+  page: Page,
+  build: (params: SqlParams, limit: string, offset: string) => string,
+): Promise<{ rows: Row[]; first: Row | undefined }> {
+  const run = async ({ limit, offset }: Page) => {
+    const params = new SqlParams();
+    const text = build(params, params.add(limit), params.add(offset));
+    return (await db.query<Row>(text, params.values)).rows;
+  };
+  const rows = await run(page);
+  const first = rows[0] ?? (page.offset > 0 ? (await run({ limit: 1, offset: 0 }))[0] : undefined);
+  return { rows, first };
+}
+
+/** Drops the whole-result columns from page rows. */
+export function withoutTotals<Row extends object, Key extends string>(rows: Row[], ...keys: Key[]): Omit<Row, Key>[] {
+  return rows.map((row) => {
+    const item = { ...row } as Record<string, unknown>;
+    for (const key of keys) delete item[key];
+    return item as Omit<Row, Key>;
+  });
+}

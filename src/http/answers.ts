@@ -1,0 +1,97 @@
+// How an analysis becomes an HTTP answer: one consistent snapshot of the data, an ETag from the data version
+// and the query (304 on If-None-Match), an in-process cache per data version, JSON or CSV.
+import { createHash } from 'node:crypto';
+import type { Context } from 'koa';
+import type { Pool } from 'pg';
+import type { Queryable } from '../analytics/sql.js';
+import { representation, sendCsv } from './csv.js';
+import { invalidParams } from './problem.js';
+
+export interface CsvShape<Answer> {
+  columns: string[];
+  rows(answer: Answer): Iterable<object>;
+}
+
+export interface AnswerOptions {
+  /** Keep answers in memory until the data version changes. */
+  cache: boolean;
+  maxCachedAnswers?: number;
+}
+
+export class AnswerCache {
+  private version: number | undefined;
+  private readonly answers = new Map<string, unknown>();
+
+  constructor(private readonly max: number) {}
+
+  get(version: number, key: string): unknown {
+    return version === this.version ? this.answers.get(key) : undefined;
+  }
+
+  set(version: number, key: string, answer: unknown): void {
+    if (version !== this.version) {
+      this.answers.clear();
+      this.version = version;
+    }
+    if (this.answers.size >= this.max) this.answers.delete(this.answers.keys().next().value as string);
+    this.answers.set(key, answer);
+  }
+}
+
+const dataVersion = async (db: Queryable) =>
+  Number((await db.query<{ version: string }>('SELECT version FROM data_version')).rows[0].version);
+
+function etagOf(version: number, key: string): string {
+  return `"${version}-${createHash('sha256').update(key).digest('base64url').slice(0, 22)}"`;
+}
+
+/** An explicit `from` after an explicit `to` is the one range a client can get wrong. */
+function checkRange(params: { from?: string; to?: string }): void {
+  if (params.from && params.to && params.from > params.to) {
+    throw invalidParams([{ name: 'from', reason: `must not be after to (${params.to})` }]);
+  }
+}
+
+export function answerer(pool: Pool, options: AnswerOptions) {
+  const cache = new AnswerCache(options.maxCachedAnswers ?? 1000);
+  return async function answer<Params extends { from?: string; to?: string; format?: 'json' | 'csv' }, Answer>(
+    ctx: Context,
+    params: Params,
+    analysis: (db: Queryable, params: Params) => Promise<Answer>,
+    csv: CsvShape<Answer>,
+  ): Promise<void> {
+    checkRange(params);
+    const as = representation(ctx, params.format);
+    const { format: _, ...query } = params;
+    const key = JSON.stringify([ctx.path, as, Object.entries(query).sort(([a], [b]) => a.localeCompare(b))]);
+
+    let version = await dataVersion(pool);
+    let result = options.cache ? (cache.get(version, key) as Answer | undefined) : undefined;
+    ctx.status = 200;
+    ctx.set('ETag', etagOf(version, key));
+    ctx.set('Cache-Control', 'no-cache');
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
+    if (result === undefined) {
+      // One snapshot for the version and every query of the analysis: a load committing meanwhile is not seen.
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        version = await dataVersion(client);
+        result = await analysis(client, params);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+      if (options.cache) cache.set(version, key, result);
+      ctx.set('ETag', etagOf(version, key));
+    }
+    if (as === 'csv') sendCsv(ctx, csv.columns, csv.rows(result), `${ctx.path.split('/').slice(3).join('-')}.csv`);
+    else ctx.body = result;
+  };
+}
