@@ -45,6 +45,18 @@ function etagOf(version: number, key: string): string {
   return `"${version}-${createHash('sha256').update(key).digest('base64url').slice(0, 22)}"`;
 }
 
+/**
+ * RFC 9110 If-None-Match with weak comparison. Koa's ctx.fresh answers "stale" whenever the request says
+ * Cache-Control: no-cache, which Node's fetch adds to every conditional request; that header is for caches,
+ * and an origin server still evaluates the condition.
+ */
+export function matchesIfNoneMatch(header: string, etag: string): boolean {
+  if (!header || !etag) return false;
+  if (header.trim() === '*') return true;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => opaque(tag) === opaque(etag));
+}
+
 /** An explicit `from` after an explicit `to` is the one range a client can get wrong. */
 function checkRange(params: { from?: string; to?: string }): void {
   if (params.from && params.to && params.from > params.to) {
@@ -70,7 +82,7 @@ export function answerer(pool: Pool, options: AnswerOptions) {
     ctx.status = 200;
     ctx.set('ETag', etagOf(version, key));
     ctx.set('Cache-Control', 'no-cache');
-    if (ctx.fresh) {
+    if (matchesIfNoneMatch(ctx.get('If-None-Match'), ctx.response.get('ETag'))) {
       ctx.status = 304;
       return;
     }

@@ -22,9 +22,9 @@ const itemsCsv = <Answer extends { items: object[] }>(item: Schema): CsvShape<An
   rows: (answer) => answer.items,
 });
 
-/** A grouped answer as CSV: one row per item, the group key first. */
+/** A grouped answer as CSV: one row per item, the group key first (once, though items carry their category). */
 const groupsCsv = <Key extends string>(key: Key): CsvShape<{ groups: ({ [k in Key]: string } & { items: object[] })[] }> => ({
-  columns: [key, ...columnsOf(schemas.rankedProductItem)],
+  columns: [key, ...columnsOf(schemas.rankedProductItem).filter((column) => column !== key)],
   rows: (answer) => answer.groups.flatMap((group) => group.items.map((item) => ({ [key]: group[key], ...item }))),
 });
 

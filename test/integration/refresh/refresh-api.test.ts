@@ -86,6 +86,10 @@ describe('refresh API', () => {
     expect(run).to.include({ status: 'succeeded', trigger: 'api' });
     expect(run.source).to.match(/^uploads\/.+\.csv$/);
     expect(run.counts).to.include({ read: 3, inserted: 2, rejected: 1 });
+    // The upload is deleted once the worker has ended, just after the run is recorded as finished.
+    for (let tries = 0; (await fs.readdir(path.join(server.dataDir, 'uploads'))).length > 0 && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     expect(await fs.readdir(path.join(server.dataDir, 'uploads'))).to.deep.equal([]);
 
     const rejects = await (await get(`/api/v1/refreshes/${run.id}/rejects`)).json();
