@@ -28,7 +28,7 @@ type Filters = { category?: string; region?: string };
 export function perProduct(params: SqlParams, range: { from: string; to: string }, filters: Filters, byRegion = false): string {
   return `
     SELECT s.product_id, ${byRegion ? 's.region_id,' : ''} sum(s.quantity) AS quantity, sum(s.revenue) AS revenue
-    FROM ${productSales(params, range, filters.region)}
+    FROM ${productSales(params, range, { region: filters.region, byRegion })}
     GROUP BY s.product_id ${byRegion ? ', s.region_id' : ''}`;
 }
 

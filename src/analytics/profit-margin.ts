@@ -58,7 +58,7 @@ export async function profitMargin(
               bool_or(${costKnown}) OVER () AS "anyCost"
        FROM (
          SELECT product_id, sum(revenue) AS revenue, sum(costed_revenue) AS costed_revenue, sum(cost) AS cost
-         FROM ${productSales(params, range, query.region)}
+         FROM ${productSales(params, range, { region: query.region })}
          GROUP BY product_id
        ) t
        JOIN products p USING (product_id) JOIN categories c USING (category_id)

@@ -50,3 +50,22 @@ export function splitByMonth(from: string, to: string): MonthSplit {
   if (monthsTo <= to) edges.push([monthsTo, to]);
   return { monthsFrom, monthsTo, edges };
 }
+
+/** Whole months [from, to) cut into whole years [yearsFrom, yearsTo) and the month ranges left at either end. */
+export interface YearSplit {
+  yearsFrom: string;
+  yearsTo: string;
+  /** [from, to) month ranges outside the whole years. */
+  months: [string, string][];
+}
+
+export function splitByYear(monthsFrom: string, monthsTo: string): YearSplit {
+  const yearsFrom = monthsFrom.endsWith('-01-01') ? monthsFrom : `${Number(monthsFrom.slice(0, 4)) + 1}-01-01`;
+  const yearsTo = `${monthsTo.slice(0, 4)}-01-01`;
+  if (yearsFrom >= yearsTo)
+    return { yearsFrom, yearsTo: yearsFrom, months: monthsFrom < monthsTo ? [[monthsFrom, monthsTo]] : [] };
+  const months: [string, string][] = [];
+  if (monthsFrom < yearsFrom) months.push([monthsFrom, yearsFrom]);
+  if (yearsTo < monthsTo) months.push([yearsTo, monthsTo]);
+  return { yearsFrom, yearsTo, months };
+}

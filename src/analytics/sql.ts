@@ -3,7 +3,7 @@
 import type { QueryResult, QueryResultRow } from 'pg';
 import { LINE_FIGURES } from '../db/line-figures.js';
 import type { Range } from './range.js';
-import { splitByMonth } from './range.js';
+import { splitByMonth, splitByYear } from './range.js';
 
 export interface Queryable {
   query<Row extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<Row>>;
@@ -47,29 +47,48 @@ export function hasRange(range: Range): range is { from: string; to: string } {
   return range.from !== null && range.to !== null && range.from <= range.to;
 }
 
+const MEASURES = 'quantity, gross, discount, revenue, shipping, costed_revenue, cost';
+
 /**
- * Rows (product_id, region_id, quantity, gross, discount, revenue, shipping, costed_revenue, cost) that sum
- * to the range's figures per product and region: the monthly rollup for the whole months inside the range,
- * the order lines for the days of a partial month at either end.
+ * Rows (product_id, region_id, quantity, gross, discount, revenue, shipping, costed_revenue, cost) that sum to
+ * the range's figures per product (and region): whole years from the yearly rollups, whole months from the
+ * monthly one, the days of a partial month at either end from the order lines. region_id is null where the
+ * answer needs no region (neither a region filter nor `byRegion`): the region-less yearly table is smaller.
  */
-export function productSales(params: SqlParams, range: { from: string; to: string }, region: string | undefined): string {
-  const split = splitByMonth(range.from, range.to);
-  const parts = [
-    `SELECT product_id, region_id, quantity, gross, discount, revenue, shipping, costed_revenue, cost
-     FROM sales_by_month_product_region
-     WHERE month >= ${params.add(split.monthsFrom)} AND month < ${params.add(split.monthsTo)}
-       AND ${nameFilter(params, 'region_id', 'regions', region)}`,
-  ];
-  if (split.edges.length > 0) {
-    const days = split.edges.map(([from, to]) => `o.sale_date BETWEEN ${params.add(from)} AND ${params.add(to)}`).join(' OR ');
+export function productSales(
+  params: SqlParams,
+  range: { from: string; to: string },
+  options: { region?: string; byRegion?: boolean },
+): string {
+  const days = splitByMonth(range.from, range.to);
+  const { yearsFrom, yearsTo, months } = splitByYear(days.monthsFrom, days.monthsTo);
+  const regional = options.region !== undefined || options.byRegion === true;
+  const inRegion = (column: string) => nameFilter(params, column, 'regions', options.region);
+  const parts: string[] = [];
+  if (yearsFrom < yearsTo) {
+    const years = `year >= ${params.add(yearsFrom)} AND year < ${params.add(yearsTo)}`;
+    parts.push(
+      regional
+        ? `SELECT product_id, region_id, ${MEASURES} FROM sales_by_year_product_region WHERE ${years} AND ${inRegion('region_id')}`
+        : `SELECT product_id, NULL::integer, ${MEASURES} FROM sales_by_year_product WHERE ${years}`,
+    );
+  }
+  if (months.length > 0) {
+    const within = months.map(([from, to]) => `(month >= ${params.add(from)} AND month < ${params.add(to)})`).join(' OR ');
+    parts.push(
+      `SELECT product_id, region_id, ${MEASURES} FROM sales_by_month_product_region WHERE (${within}) AND ${inRegion('region_id')}`,
+    );
+  }
+  if (days.edges.length > 0) {
+    const within = days.edges.map(([from, to]) => `o.sale_date BETWEEN ${params.add(from)} AND ${params.add(to)}`).join(' OR ');
     parts.push(
       `SELECT i.product_id, o.region_id, i.quantity, i.gross, i.discount, i.revenue, i.shipping_cost,
               CASE WHEN i.unit_cost IS NULL THEN 0 ELSE i.revenue END, coalesce(i.cost, 0)
        FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
-       WHERE (${days}) AND ${nameFilter(params, 'o.region_id', 'regions', region)}`,
+       WHERE (${within}) AND ${inRegion('o.region_id')}`,
     );
   }
-  return `(${parts.join('\nUNION ALL\n')}) AS s (product_id, region_id, quantity, gross, discount, revenue, shipping, costed_revenue, cost)`;
+  return `(${parts.join('\nUNION ALL\n')}) AS s (product_id, region_id, ${MEASURES})`;
 }
 
 /**

@@ -45,6 +45,45 @@ GROUP BY 1, i.product_id, o.region_id
 ${ON_CONFLICT[scope]('month, product_id, region_id', ADD_MEASURES)}`;
 }
 
+// A coarser rollup's rebuild from a finer one, signed like LINE_MEASURES.
+const SUM_MEASURES = `$1 * sum(lines), $1 * sum(quantity), $1 * sum(gross), $1 * sum(discount), $1 * sum(revenue),
+  $1 * sum(shipping), $1 * sum(costed_revenue), $1 * sum(cost)`;
+
+/** Touched orders: from their lines. A rebuild: from the monthly table, rebuilt just before (far fewer rows). */
+export function yearProductRegionRollup(scope: RollupScope): string {
+  if (scope === 'all') {
+    return `
+INSERT INTO sales_by_year_product_region (year, product_id, region_id, ${MEASURE_COLUMNS})
+SELECT date_trunc('year', month)::date, product_id, region_id, ${SUM_MEASURES}
+FROM sales_by_month_product_region
+GROUP BY 1, product_id, region_id`;
+  }
+  return `
+INSERT INTO sales_by_year_product_region AS r (year, product_id, region_id, ${MEASURE_COLUMNS})
+SELECT date_trunc('year', o.sale_date)::date, i.product_id, o.region_id, ${LINE_MEASURES}
+FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
+${ORDER_FILTER[scope]}
+GROUP BY 1, i.product_id, o.region_id
+${ON_CONFLICT[scope]('year, product_id, region_id', ADD_MEASURES)}`;
+}
+
+export function yearProductRollup(scope: RollupScope): string {
+  if (scope === 'all') {
+    return `
+INSERT INTO sales_by_year_product (year, product_id, ${MEASURE_COLUMNS})
+SELECT year, product_id, ${SUM_MEASURES}
+FROM sales_by_year_product_region
+GROUP BY year, product_id`;
+  }
+  return `
+INSERT INTO sales_by_year_product AS r (year, product_id, ${MEASURE_COLUMNS})
+SELECT date_trunc('year', o.sale_date)::date, i.product_id, ${LINE_MEASURES}
+FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
+${ORDER_FILTER[scope]}
+GROUP BY 1, i.product_id
+${ON_CONFLICT[scope]('year, product_id', ADD_MEASURES)}`;
+}
+
 export function categoryRollup(scope: RollupScope): string {
   return `
 INSERT INTO sales_by_day_category_region AS r (sale_date, category_id, region_id, orders, ${MEASURE_COLUMNS})
@@ -77,8 +116,11 @@ GROUP BY sale_date, previous_sale_date
 ${ON_CONFLICT[scope]('sale_date, previous_sale_date', 'customers = r.customers + excluded.customers')}`;
 }
 
+// In this order: the yearly product tables are rebuilt from the monthly one.
 export const ROLLUP_TABLES = {
   product: { table: 'sales_by_month_product_region', contribution: productRollup, emptyWhen: 'lines = 0' },
+  yearProductRegion: { table: 'sales_by_year_product_region', contribution: yearProductRegionRollup, emptyWhen: 'lines = 0' },
+  yearProduct: { table: 'sales_by_year_product', contribution: yearProductRollup, emptyWhen: 'lines = 0' },
   category: { table: 'sales_by_day_category_region', contribution: categoryRollup, emptyWhen: 'lines = 0' },
   region: { table: 'sales_by_day_region', contribution: regionRollup, emptyWhen: 'lines = 0' },
   customerDays: { table: 'customers_by_day', contribution: customerDaysRollup, emptyWhen: 'customers = 0' },

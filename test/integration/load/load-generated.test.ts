@@ -20,12 +20,19 @@ async function stored(db: TestDatabase) {
   const byMonthProduct =
     await db.pool.query(`SELECT to_char(month, 'YYYY-MM') || ' ' || p.code AS key, round(sum(r.revenue), 2)::text AS revenue
     FROM sales_by_month_product_region r JOIN products p USING (product_id) GROUP BY 1 ORDER BY 1`);
+  const byYearProduct = async (table: string) =>
+    (
+      await db.pool.query(`SELECT to_char(year, 'YYYY') || ' ' || p.code AS key, round(sum(r.revenue), 2)::text AS revenue
+       FROM ${table} r JOIN products p USING (product_id) GROUP BY 1 ORDER BY 1`)
+    ).rows.map((r) => [r.key, r.revenue]);
   const customers = await db.pool.query(`SELECT sum(customers)::int AS customers FROM customers_by_day
     WHERE sale_date BETWEEN '2023-01-01' AND '2023-12-31' AND previous_sale_date < '2023-01-01'`);
   return {
     total: total.rows[0],
     byCategory: Object.fromEntries(byCategory.rows.map((r) => [r.name, r.revenue])),
     byMonthProduct: Object.fromEntries(byMonthProduct.rows.map((r) => [r.key, r.revenue])),
+    byYearProduct: Object.fromEntries(await byYearProduct('sales_by_year_product')),
+    byYearProductRegion: Object.fromEntries(await byYearProduct('sales_by_year_product_region')),
     customers2023: customers.rows[0].customers,
   };
 }
@@ -42,6 +49,8 @@ function expected(lines: GeneratedLine[]) {
     },
     byCategory: groupRevenue(lines, (l) => l.category),
     byMonthProduct: groupRevenue(lines, (l) => `${l.dateOfSale.slice(0, 7)} ${l.productId}`),
+    byYearProduct: groupRevenue(lines, (l) => `${l.dateOfSale.slice(0, 4)} ${l.productId}`),
+    byYearProductRegion: groupRevenue(lines, (l) => `${l.dateOfSale.slice(0, 4)} ${l.productId}`),
     customers2023: new Set(lines.filter((l) => l.dateOfSale.startsWith('2023')).map((l) => l.customerId)).size,
   };
 }
