@@ -47,6 +47,32 @@ export function hasRange(range: Range): range is { from: string; to: string } {
   return range.from !== null && range.to !== null && range.from <= range.to;
 }
 
+/**
+ * A range cut for the rollups: a condition on `year` for the whole years, on `month` for the whole months
+ * outside them, and on a sale date column for the days of the partial months at either end (absent when
+ * the range has no such part).
+ */
+export interface RangeGrains {
+  years?: string;
+  months?: string;
+  days?: (column: string) => string;
+}
+
+export function rangeGrains(params: SqlParams, range: { from: string; to: string }): RangeGrains {
+  const split = splitByMonth(range.from, range.to);
+  const { yearsFrom, yearsTo, months } = splitByYear(split.monthsFrom, split.monthsTo);
+  const grains: RangeGrains = {};
+  if (yearsFrom < yearsTo) grains.years = `year >= ${params.add(yearsFrom)} AND year < ${params.add(yearsTo)}`;
+  if (months.length > 0) {
+    grains.months = `(${months.map(([from, to]) => `(month >= ${params.add(from)} AND month < ${params.add(to)})`).join(' OR ')})`;
+  }
+  if (split.edges.length > 0) {
+    const edges = split.edges.map(([from, to]) => [params.add(from), params.add(to)]);
+    grains.days = (column) => `(${edges.map(([from, to]) => `${column} BETWEEN ${from} AND ${to}`).join(' OR ')})`;
+  }
+  return grains;
+}
+
 const MEASURES = 'quantity, gross, discount, revenue, shipping, costed_revenue, cost';
 
 /**
@@ -60,32 +86,28 @@ export function productSales(
   range: { from: string; to: string },
   options: { region?: string; byRegion?: boolean },
 ): string {
-  const days = splitByMonth(range.from, range.to);
-  const { yearsFrom, yearsTo, months } = splitByYear(days.monthsFrom, days.monthsTo);
+  const { years, months, days } = rangeGrains(params, range);
   const regional = options.region !== undefined || options.byRegion === true;
   const inRegion = (column: string) => nameFilter(params, column, 'regions', options.region);
   const parts: string[] = [];
-  if (yearsFrom < yearsTo) {
-    const years = `year >= ${params.add(yearsFrom)} AND year < ${params.add(yearsTo)}`;
+  if (years) {
     parts.push(
       regional
         ? `SELECT product_id, region_id, ${MEASURES} FROM sales_by_year_product_region WHERE ${years} AND ${inRegion('region_id')}`
         : `SELECT product_id, NULL::integer, ${MEASURES} FROM sales_by_year_product WHERE ${years}`,
     );
   }
-  if (months.length > 0) {
-    const within = months.map(([from, to]) => `(month >= ${params.add(from)} AND month < ${params.add(to)})`).join(' OR ');
+  if (months) {
     parts.push(
-      `SELECT product_id, region_id, ${MEASURES} FROM sales_by_month_product_region WHERE (${within}) AND ${inRegion('region_id')}`,
+      `SELECT product_id, region_id, ${MEASURES} FROM sales_by_month_product_region WHERE ${months} AND ${inRegion('region_id')}`,
     );
   }
-  if (days.edges.length > 0) {
-    const within = days.edges.map(([from, to]) => `o.sale_date BETWEEN ${params.add(from)} AND ${params.add(to)}`).join(' OR ');
+  if (days) {
     parts.push(
       `SELECT i.product_id, o.region_id, i.quantity, i.gross, i.discount, i.revenue, i.shipping_cost,
               CASE WHEN i.unit_cost IS NULL THEN 0 ELSE i.revenue END, coalesce(i.cost, 0)
        FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
-       WHERE (${within}) AND ${inRegion('o.region_id')}`,
+       WHERE ${days('o.sale_date')} AND ${inRegion('o.region_id')}`,
     );
   }
   return `(${parts.join('\nUNION ALL\n')}) AS s (product_id, region_id, ${MEASURES})`;

@@ -91,6 +91,8 @@ export function answerer(pool: Pool, options: AnswerOptions) {
       const client = await pool.connect();
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        // Room for the per-product and per-customer aggregates in memory (the default 4MB spills them to disk).
+        await client.query("SET LOCAL work_mem = '64MB'");
         version = await dataVersion(client);
         result = await analysis(client, params);
         await client.query('COMMIT');

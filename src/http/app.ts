@@ -10,6 +10,7 @@ import koaPinoLogger from 'koa-pino-logger';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { pendingMigrations } from '../db/migrate.js';
 import type { RefreshScheduler } from '../refresh/scheduler.js';
 import { mountDocs } from './docs.js';
 import { openApiDocument } from './openapi.js';
@@ -51,15 +52,20 @@ export function createApp(context: AppContext): Koa {
   router.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  // Readiness: the database answers and its schema is migrated (data_version exists from the first migration).
+  // Readiness: the database answers and holds every migration this build ships.
   router.get('/ready', async (ctx) => {
     try {
+      const pending = await pendingMigrations(pool);
       const { rows } = await pool.query('SELECT version FROM data_version');
-      ctx.body = { status: 'ready', dataVersion: Number(rows[0].version) };
+      ctx.status = pending.length === 0 ? 200 : 503;
+      ctx.body =
+        pending.length === 0
+          ? { status: 'ready', dataVersion: Number(rows[0].version) }
+          : { status: 'unavailable', reason: 'migrations not applied', pendingMigrations: pending };
     } catch (error) {
       ctx.log.warn({ err: error }, 'readiness check failed');
       ctx.status = 503;
-      ctx.body = { status: 'unavailable' };
+      ctx.body = { status: 'unavailable', reason: 'the database does not answer' };
     }
   });
   router.get('/api/v1/openapi.json', (ctx) => {

@@ -7,7 +7,7 @@ import { CopyWriter, copyTextArray, copyValue } from '../db/copy.js';
 import * as apply from './apply-sql.js';
 import { type ColumnMap, InputFormatError, mapColumns } from './columns.js';
 import { FileState } from './file-state.js';
-import { ROLLUP_TABLES, type RollupScope } from './rollup-sql.js';
+import { ROLLUP_TABLES, type Rollup, type RollupScope } from './rollup-sql.js';
 import { openRecordSource, type SourceFormat } from './source.js';
 import { localDay, type SaleLine, validateLine } from './validate-line.js';
 
@@ -168,12 +168,14 @@ function statements(client: PoolClient, options: LoadOptions): Statement {
 }
 
 async function updateRollups(exec: Statement, sign: 1 | -1, scope: RollupScope, skip: Set<string>): Promise<void> {
-  for (const { table, contribution } of Object.values(ROLLUP_TABLES)) {
-    if (!skip.has(table)) await exec(`${sign < 0 ? 'subtract from' : 'add to'} ${table}`, contribution(scope), [sign]);
+  for (const rollup of Object.values(ROLLUP_TABLES) as Rollup[]) {
+    if (skip.has(rollup.table)) continue;
+    if (sign < 0 && rollup.remove) await exec(`remove touched rows of ${rollup.table}`, rollup.remove);
+    else await exec(`${sign < 0 ? 'subtract from' : 'add to'} ${rollup.table}`, rollup.contribution(scope), [sign]);
   }
 }
 
-async function rebuildRollup(exec: Statement, rollup: (typeof ROLLUP_TABLES)[keyof typeof ROLLUP_TABLES]): Promise<void> {
+async function rebuildRollup(exec: Statement, rollup: Rollup): Promise<void> {
   await exec(`empty ${rollup.table}`, `DELETE FROM ${rollup.table}`);
   await exec(`rebuild ${rollup.table}`, rollup.contribution('all'), [1]);
 }

@@ -84,6 +84,30 @@ GROUP BY 1, i.product_id
 ${ON_CONFLICT[scope]('year, product_id', ADD_MEASURES)}`;
 }
 
+// Customer cells are recomputed, not shifted: a touched customer's cells are deleted before the change and
+// rebuilt from all of its orders after it ($1 is then 1).
+const TOUCHED_CUSTOMERS = 'customer_id IN (SELECT customer_id FROM touched_customers)';
+
+export function monthCustomerRollup(scope: RollupScope): string {
+  return `
+INSERT INTO sales_by_month_customer (month, customer_id, orders, revenue, first_day, last_day)
+SELECT date_trunc('month', o.sale_date)::date, o.customer_id, $1 * count(DISTINCT o.order_id), $1 * sum(i.revenue),
+       min(o.sale_date), max(o.sale_date)
+FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
+${scope === 'touched' ? `WHERE o.${TOUCHED_CUSTOMERS}` : ''}
+GROUP BY 1, o.customer_id`;
+}
+
+/** From the monthly cells, just rebuilt (for a touched customer: just recomputed). */
+export function yearCustomerRollup(scope: RollupScope): string {
+  return `
+INSERT INTO sales_by_year_customer (year, customer_id, orders, revenue, first_day, last_day)
+SELECT date_trunc('year', month)::date, customer_id, $1 * sum(orders), $1 * sum(revenue), min(first_day), max(last_day)
+FROM sales_by_month_customer
+${scope === 'touched' ? `WHERE ${TOUCHED_CUSTOMERS}` : ''}
+GROUP BY 1, customer_id`;
+}
+
 export function categoryRollup(scope: RollupScope): string {
   return `
 INSERT INTO sales_by_day_category_region AS r (sale_date, category_id, region_id, orders, ${MEASURE_COLUMNS})
@@ -116,7 +140,7 @@ GROUP BY sale_date, previous_sale_date
 ${ON_CONFLICT[scope]('sale_date, previous_sale_date', 'customers = r.customers + excluded.customers')}`;
 }
 
-// In this order: the yearly product tables are rebuilt from the monthly one.
+// In this order: the yearly tables are rebuilt from the monthly ones.
 export const ROLLUP_TABLES = {
   product: { table: 'sales_by_month_product_region', contribution: productRollup, emptyWhen: 'lines = 0' },
   yearProductRegion: { table: 'sales_by_year_product_region', contribution: yearProductRegionRollup, emptyWhen: 'lines = 0' },
@@ -124,4 +148,24 @@ export const ROLLUP_TABLES = {
   category: { table: 'sales_by_day_category_region', contribution: categoryRollup, emptyWhen: 'lines = 0' },
   region: { table: 'sales_by_day_region', contribution: regionRollup, emptyWhen: 'lines = 0' },
   customerDays: { table: 'customers_by_day', contribution: customerDaysRollup, emptyWhen: 'customers = 0' },
+  monthCustomer: {
+    table: 'sales_by_month_customer',
+    contribution: monthCustomerRollup,
+    emptyWhen: 'orders = 0',
+    remove: `DELETE FROM sales_by_month_customer WHERE ${TOUCHED_CUSTOMERS}`,
+  },
+  yearCustomer: {
+    table: 'sales_by_year_customer',
+    contribution: yearCustomerRollup,
+    emptyWhen: 'orders = 0',
+    remove: `DELETE FROM sales_by_year_customer WHERE ${TOUCHED_CUSTOMERS}`,
+  },
 } as const;
+
+export type Rollup = {
+  table: string;
+  contribution: (scope: RollupScope) => string;
+  emptyWhen: string;
+  /** Recomputed tables: how a touched part is removed before the change (instead of a negative contribution). */
+  remove?: string;
+};

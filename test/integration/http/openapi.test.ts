@@ -46,3 +46,42 @@ describe('API documentation', () => {
     expect(wrong.headers.get('content-type')).to.equal('application/problem+json');
   });
 });
+
+describe('health, readiness and failures', () => {
+  const db = useTestDatabase();
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(db());
+  });
+  after(() => server.close());
+
+  it('answers /health, and /ready with the data version while every migration is applied', async () => {
+    expect(await (await fetch(`${server.url}/health`)).json()).to.deep.equal({ status: 'ok' });
+    expect(await (await fetch(`${server.url}/ready`)).json()).to.deep.equal({ status: 'ready', dataVersion: 0 });
+    await db().pool.query("DELETE FROM schema_migrations WHERE name = '0003_yearly_product_rollups'");
+    const pending = await fetch(`${server.url}/ready`);
+    expect(pending.status).to.equal(503);
+    expect(await pending.json()).to.deep.equal({
+      status: 'unavailable',
+      reason: 'migrations not applied',
+      pendingMigrations: ['0003_yearly_product_rollups'],
+    });
+  });
+
+  it('answers a server fault with a 500 that names the request id and nothing of the cause', async () => {
+    await db().pool.query('DROP TABLE sales_by_day_region');
+    const response = await fetch(`${server.url}/api/v1/revenue`, { headers: { 'X-Request-Id': 'trace-me-42' } });
+    expect(response.status).to.equal(500);
+    expect(response.headers.get('x-request-id')).to.equal('trace-me-42');
+    const body = await response.text();
+    expect(JSON.parse(body)).to.deep.equal({
+      type: 'about:blank',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'the server failed to answer this request; the log has the details under this request id',
+      instance: '/api/v1/revenue',
+      requestId: 'trace-me-42',
+    });
+    expect(body).not.to.contain('sales_by_day_region');
+  });
+});

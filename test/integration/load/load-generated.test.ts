@@ -25,6 +25,12 @@ async function stored(db: TestDatabase) {
       await db.pool.query(`SELECT to_char(year, 'YYYY') || ' ' || p.code AS key, round(sum(r.revenue), 2)::text AS revenue
        FROM ${table} r JOIN products p USING (product_id) GROUP BY 1 ORDER BY 1`)
     ).rows.map((r) => [r.key, r.revenue]);
+  const customerCells = async (table: string, grain: string, format: string) =>
+    (
+      await db.pool.query(`SELECT to_char(${grain}, '${format}') || ' ' || c.code AS key,
+         r.orders || ' ' || round(r.revenue, 2) || ' ' || r.first_day || ' ' || r.last_day AS cell
+       FROM ${table} r JOIN customers c USING (customer_id) ORDER BY 1`)
+    ).rows.map((r) => [r.key, r.cell]);
   const customers = await db.pool.query(`SELECT sum(customers)::int AS customers FROM customers_by_day
     WHERE sale_date BETWEEN '2023-01-01' AND '2023-12-31' AND previous_sale_date < '2023-01-01'`);
   return {
@@ -33,8 +39,28 @@ async function stored(db: TestDatabase) {
     byMonthProduct: Object.fromEntries(byMonthProduct.rows.map((r) => [r.key, r.revenue])),
     byYearProduct: Object.fromEntries(await byYearProduct('sales_by_year_product')),
     byYearProductRegion: Object.fromEntries(await byYearProduct('sales_by_year_product_region')),
+    byMonthCustomer: Object.fromEntries(await customerCells('sales_by_month_customer', 'month', 'YYYY-MM')),
+    byYearCustomer: Object.fromEntries(await customerCells('sales_by_year_customer', 'year', 'YYYY')),
     customers2023: customers.rows[0].customers,
   };
+}
+
+/** Per customer and period: "orders revenue first last", as the rollup cells print. */
+function customerCells(lines: GeneratedLine[], period: (line: GeneratedLine) => string): Record<string, string> {
+  const cells = new Map<string, GeneratedLine[]>();
+  for (const line of lines) {
+    const key = `${period(line)} ${line.customerId}`;
+    cells.set(key, [...(cells.get(key) ?? []), line]);
+  }
+  return Object.fromEntries(
+    [...cells]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([key, group]) => {
+        const days = group.map((l) => l.dateOfSale).sort();
+        const orders = new Set(group.map((l) => l.orderId)).size;
+        return [key, `${orders} ${money(sum(group, (l) => lineMoney(l).revenue))} ${days[0]} ${days[days.length - 1]}`];
+      }),
+  );
 }
 
 function expected(lines: GeneratedLine[]) {
@@ -51,6 +77,8 @@ function expected(lines: GeneratedLine[]) {
     byMonthProduct: groupRevenue(lines, (l) => `${l.dateOfSale.slice(0, 7)} ${l.productId}`),
     byYearProduct: groupRevenue(lines, (l) => `${l.dateOfSale.slice(0, 4)} ${l.productId}`),
     byYearProductRegion: groupRevenue(lines, (l) => `${l.dateOfSale.slice(0, 4)} ${l.productId}`),
+    byMonthCustomer: customerCells(lines, (l) => l.dateOfSale.slice(0, 7)),
+    byYearCustomer: customerCells(lines, (l) => l.dateOfSale.slice(0, 4)),
     customers2023: new Set(lines.filter((l) => l.dateOfSale.startsWith('2023')).map((l) => l.customerId)).size,
   };
 }
