@@ -3,7 +3,7 @@
 // against the same answer computed naively from order_items joined to orders, in the same run.
 // The data is generated and loaded once (in appends of 2M lines, through the load command) into the
 // database `sales_bench_api` (DATABASE_URL's server, else an embedded one under .bench/) and kept for the
-// next run; BENCH_API_RELOAD=1 loads it again.
+// next run; BENCH_API_RELOAD=1 loads it again. BENCH_API_ENDPOINTS=a,b times only those endpoints.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -102,7 +102,9 @@ const TARGET: Record<string, [number, number]> = {
   'products/top/by-region': [50, 100],
   'customers/summary': [500, 500],
 };
-const ENDPOINTS = [...Object.keys(TARGET), 'products/profit-margin', 'customers/lifetime-value', 'customers/segments'];
+const ENDPOINTS = [...Object.keys(TARGET), 'products/profit-margin', 'customers/lifetime-value', 'customers/segments'].filter(
+  (endpoint) => !process.env.BENCH_API_ENDPOINTS || process.env.BENCH_API_ENDPOINTS.split(',').includes(endpoint),
+);
 
 async function naiveMs(pool: pg.Pool, sql: string, range: [string, string], times: number): Promise<number> {
   const samples: number[] = [];
