@@ -89,12 +89,17 @@ ${ON_CONFLICT[scope]('year, product_id', ADD_MEASURES)}`;
 const TOUCHED_CUSTOMERS = 'customer_id IN (SELECT customer_id FROM touched_customers)';
 
 export function monthCustomerRollup(scope: RollupScope): string {
+  // Revenue per order first: grouping orders by customer then needs count(*), not count(DISTINCT) (faster).
+  const touched = scope === 'touched' ? `WHERE o.${TOUCHED_CUSTOMERS}` : '';
   return `
 INSERT INTO sales_by_month_customer (month, customer_id, orders, revenue, first_day, last_day)
-SELECT date_trunc('month', o.sale_date)::date, o.customer_id, $1 * count(DISTINCT o.order_id), $1 * sum(i.revenue),
-       min(o.sale_date), max(o.sale_date)
-FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
-${scope === 'touched' ? `WHERE o.${TOUCHED_CUSTOMERS}` : ''}
+SELECT date_trunc('month', o.sale_date)::date, o.customer_id, $1 * count(*), $1 * sum(t.revenue), min(o.sale_date),
+       max(o.sale_date)
+FROM (
+  SELECT i.order_id, sum(i.revenue) AS revenue
+  FROM ${LINE_FIGURES} ${touched ? `JOIN orders o USING (order_id) ${touched}` : ''}
+  GROUP BY i.order_id
+) AS t JOIN orders o USING (order_id)
 GROUP BY 1, o.customer_id`;
 }
 
