@@ -99,7 +99,12 @@ export function createApp(context: AppContext): Koa {
   app.use(
     helmet({
       contentSecurityPolicy: {
-        directives: { 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] },
+        // Swagger UI sets inline styles and data: images; plain-HTTP deployments must not be upgraded to HTTPS.
+        directives: {
+          'style-src': ["'self'", "'unsafe-inline'"],
+          'img-src': ["'self'", 'data:'],
+          'upgrade-insecure-requests': null,
+        },
       },
     }),
   );
