@@ -68,9 +68,35 @@ describe('health, readiness and failures', () => {
     });
   });
 
+  it('answers zeros and empty lists, with null bounds, while the database holds no sales', async () => {
+    const get = async (route: string) => (await fetch(`${server.url}/api/v1/${route}`)).json();
+    expect(await get('revenue')).to.deep.equal({
+      from: null,
+      to: null,
+      revenue: 0,
+      grossRevenue: 0,
+      discounts: 0,
+      shipping: 0,
+      orders: 0,
+      quantity: 0,
+    });
+    expect(await get('revenue/trend')).to.deep.equal({ from: null, to: null, interval: 'month', items: [] });
+    expect(await get('customers/lifetime-value')).to.deep.equal({
+      from: null,
+      to: null,
+      items: [],
+      limit: 100,
+      offset: 0,
+      total: 0,
+    });
+    expect(await get('revenue/trend?from=2024-01-01&to=2024-02-15')).to.include({ from: '2024-01-01', to: '2024-02-15' });
+    expect((await get('revenue/trend?from=2024-01-01&to=2024-02-15')).items).to.have.length(2);
+  });
+
   it('answers a server fault with a 500 that names the request id and nothing of the cause', async () => {
     await db().pool.query('DROP TABLE sales_by_day_region');
-    const response = await fetch(`${server.url}/api/v1/revenue`, { headers: { 'X-Request-Id': 'trace-me-42' } });
+    // A query not answered before: the answer cache would otherwise serve it.
+    const response = await fetch(`${server.url}/api/v1/revenue?from=2020-01-01`, { headers: { 'X-Request-Id': 'trace-me-42' } });
     expect(response.status).to.equal(500);
     expect(response.headers.get('x-request-id')).to.equal('trace-me-42');
     const body = await response.text();
