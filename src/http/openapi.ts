@@ -21,7 +21,7 @@ function responsesOf(operation: Operation): Record<string, unknown> {
   if (operation.csv) content['text/csv'] = { schema: { type: 'string' } };
   const responses: Record<string, unknown> = { [status]: { description, content } };
   const errors: Record<number, string> = { 400: 'Invalid parameters, one entry each.' };
-  if (operation.csv) errors[406] = 'Accept allows neither JSON nor CSV.';
+  errors[406] = operation.csv ? 'Accept allows neither JSON nor CSV.' : 'Accept does not allow JSON.';
   Object.assign(errors, operation.errors);
   for (const [code, text] of Object.entries(errors)) responses[code] = { description: text, ...PROBLEM_RESPONSE };
   return responses;

@@ -3,6 +3,7 @@
 // validation and documentation cannot drift apart.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { HttpProblem } from './problem.js';
 import { type ObjectSchema, validQuery } from './validation.js';
 
 export interface Operation {
@@ -39,6 +40,10 @@ export function mount(router: Router, operations: Operation[]): void {
   for (const operation of operations) {
     const koaPath = operation.path.replace(/\{(\w+)\}/g, ':$1');
     router[operation.method](operation.operationId, koaPath, async (ctx) => {
+      // CSV-capable operations negotiate in their handler; the others answer JSON or nothing.
+      if (!operation.csv && !ctx.accepts('application/json')) {
+        throw new HttpProblem(406, 'this resource is available as application/json only');
+      }
       const params = validQuery(ctx, operation.parameters ?? NO_PARAMETERS, ctx.params);
       await operation.handler(ctx, params);
     });

@@ -44,6 +44,9 @@ describe('API documentation', () => {
     expect(wrong.status).to.equal(405);
     expect(wrong.headers.get('allow')).to.contain('POST');
     expect(wrong.headers.get('content-type')).to.equal('application/problem+json');
+    const unacceptable = await fetch(`${server.url}/api/v1/refreshes`, { headers: { Accept: 'text/csv' } });
+    expect(unacceptable.status).to.equal(406);
+    expect(await unacceptable.json()).to.include({ status: 406, detail: 'this resource is available as application/json only' });
   });
 });
 
