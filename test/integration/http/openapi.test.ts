@@ -1,6 +1,7 @@
 // The OpenAPI document is valid 3.1 in shape, every operation is documented in the README's API table, and
 // the docs page is served from local assets.
 import fs from 'node:fs/promises';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
 import { useTestDatabase } from '../../support/database.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
@@ -12,6 +13,13 @@ describe('API documentation', () => {
     server = await startTestServer(db());
   });
   after(() => server.close());
+
+  it('serves a valid OpenAPI 3.1 document', async () => {
+    const document = await (await fetch(`${server.url}/api/v1/openapi.json`)).json();
+    const result = await new Validator().validate(document);
+    expect(result.errors ?? [], JSON.stringify(result.errors)).to.deep.equal([]);
+    expect(result.valid).to.equal(true);
+  });
 
   it('lists the same operations in the README table as in the OpenAPI document', async () => {
     const document = await (await fetch(`${server.url}/api/v1/openapi.json`)).json();
