@@ -7,7 +7,7 @@ import { CopyWriter, copyTextArray, copyValue } from '../db/copy.js';
 import * as apply from './apply-sql.js';
 import { type ColumnMap, InputFormatError, mapColumns } from './columns.js';
 import { FileState } from './file-state.js';
-import { ROLLUP_TABLES, type Rollup, type RollupScope } from './rollup-sql.js';
+import { applyDelta, deltaTable, ROLLUP_TABLES, type Rollup } from './rollup-sql.js';
 import { openRecordSource, type SourceFormat } from './source.js';
 import { localDay, type SaleLine, validateLine } from './validate-line.js';
 
@@ -167,11 +167,33 @@ function statements(client: PoolClient, options: LoadOptions): Statement {
   return (name, sql, params) => step(options, name, () => client.query(sql, params));
 }
 
-async function updateRollups(exec: Statement, sign: 1 | -1, scope: RollupScope, skip: Set<string>): Promise<void> {
+/** Before an append changes its orders: each rollup's touched part is taken out (into its delta, negated). */
+async function takeOutTouched(exec: Statement, skip: Set<string>): Promise<void> {
   for (const rollup of Object.values(ROLLUP_TABLES) as Rollup[]) {
     if (skip.has(rollup.table)) continue;
-    if (sign < 0 && rollup.remove) await exec(`remove touched rows of ${rollup.table}`, rollup.remove);
-    else await exec(`${sign < 0 ? 'subtract from' : 'add to'} ${rollup.table}`, rollup.contribution(scope), [sign]);
+    if (rollup.remove) {
+      await exec(`remove touched rows of ${rollup.table}`, rollup.remove);
+      continue;
+    }
+    await exec(
+      `create ${deltaTable(rollup.table)}`,
+      `CREATE TEMP TABLE ${deltaTable(rollup.table)} (LIKE ${rollup.table}) ON COMMIT DROP`,
+    );
+    await exec(`old contributions to ${rollup.table}`, rollup.contribution('touched'), [-1]);
+  }
+}
+
+/** After: the new contributions, then one net upsert per rollup (recomputed tables: their rows again). */
+async function putBackTouched(exec: Statement, skip: Set<string>): Promise<void> {
+  for (const rollup of Object.values(ROLLUP_TABLES) as Rollup[]) {
+    if (skip.has(rollup.table)) continue;
+    if (rollup.remove) {
+      await exec(`recompute touched rows of ${rollup.table}`, rollup.contribution('touched'), [1]);
+      continue;
+    }
+    await exec(`new contributions to ${rollup.table}`, rollup.contribution('touched'), [1]);
+    await exec(`apply net change to ${rollup.table}`, applyDelta(rollup));
+    await exec(`drop empty rows of ${rollup.table}`, `DELETE FROM ${rollup.table} WHERE ${rollup.measures[0]} = 0`);
   }
 }
 
@@ -212,13 +234,10 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
       // A product that changed category moves its whole history: rebuild the category rollup instead.
       const skip = new Set<string>(categoryChanges > 0 ? [ROLLUP_TABLES.category.table] : []);
       await exec('collect touched orders', apply.COLLECT_TOUCHED);
-      await updateRollups(exec, -1, 'touched', skip);
+      await takeOutTouched(exec, skip);
       await exec('upsert orders', apply.UPSERT_ORDERS);
       await exec('upsert order items', apply.UPSERT_ORDER_ITEMS);
-      await updateRollups(exec, 1, 'touched', skip);
-      for (const { table, emptyWhen } of Object.values(ROLLUP_TABLES)) {
-        await exec(`drop empty rows of ${table}`, `DELETE FROM ${table} WHERE ${emptyWhen}`);
-      }
+      await putBackTouched(exec, skip);
       if (categoryChanges > 0) await rebuildRollup(exec, ROLLUP_TABLES.category);
     } else {
       await exec('upsert orders', apply.UPSERT_ORDERS);

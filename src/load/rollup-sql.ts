@@ -1,6 +1,7 @@
-// Maintenance of the aggregation layer (migrations/0002_rollups.sql). An append subtracts the touched orders'
-// contributions before they change and adds them back after, so its cost follows the size of the change,
-// not of the database; a replace (or a product changing category) rebuilds a table from the facts.
+// Maintenance of the aggregation layer (migrations/0002-0004). An append writes the touched orders' old
+// contributions (negated) and their new ones into a delta table per rollup and applies the net change in one
+// upsert, so its cost follows the size of the change, not of the database, and cells whose figures do not
+// change are not written; a replace (or a product changing category) rebuilds a table from the facts.
 import { LINE_FIGURES } from '../db/line-figures.js';
 
 export type RollupScope = 'touched' | 'all';
@@ -14,11 +15,11 @@ const CUSTOMER_FILTER: Record<RollupScope, string> = {
   all: '',
 };
 
-/** A delta adds to existing rows; a rebuild writes into an emptied table and needs no conflict handling. */
-const ON_CONFLICT: Record<RollupScope, (key: string, add: string) => string> = {
-  touched: (key, add) => `ON CONFLICT (${key}) DO UPDATE SET ${add}`,
-  all: () => '',
-};
+/** The temporary table that collects an additive rollup's changes during an append. */
+export const deltaTable = (table: string) => `${table}_delta`;
+
+/** A rebuild writes into the emptied rollup; touched orders' contributions go to its delta table. */
+const into = (scope: RollupScope, table: string) => (scope === 'all' ? table : deltaTable(table));
 
 // $1 is the sign: -1 removes a contribution, 1 adds it.
 const LINE_MEASURES = `
@@ -27,22 +28,15 @@ const LINE_MEASURES = `
   $1 * coalesce(sum(i.revenue) FILTER (WHERE i.unit_cost IS NOT NULL), 0),
   $1 * coalesce(sum(i.cost), 0)`;
 
-const ADD_MEASURES = `
-  lines = r.lines + excluded.lines, quantity = r.quantity + excluded.quantity, gross = r.gross + excluded.gross,
-  discount = r.discount + excluded.discount, revenue = r.revenue + excluded.revenue,
-  shipping = r.shipping + excluded.shipping, costed_revenue = r.costed_revenue + excluded.costed_revenue,
-  cost = r.cost + excluded.cost`;
-
 const MEASURE_COLUMNS = 'lines, quantity, gross, discount, revenue, shipping, costed_revenue, cost';
 
 export function productRollup(scope: RollupScope): string {
   return `
-INSERT INTO sales_by_month_product_region AS r (month, product_id, region_id, ${MEASURE_COLUMNS})
+INSERT INTO ${into(scope, 'sales_by_month_product_region')} (month, product_id, region_id, ${MEASURE_COLUMNS})
 SELECT date_trunc('month', o.sale_date)::date, i.product_id, o.region_id, ${LINE_MEASURES}
 FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
 ${ORDER_FILTER[scope]}
-GROUP BY 1, i.product_id, o.region_id
-${ON_CONFLICT[scope]('month, product_id, region_id', ADD_MEASURES)}`;
+GROUP BY 1, i.product_id, o.region_id`;
 }
 
 // A coarser rollup's rebuild from a finer one, signed like LINE_MEASURES.
@@ -59,12 +53,11 @@ FROM sales_by_month_product_region
 GROUP BY 1, product_id, region_id`;
   }
   return `
-INSERT INTO sales_by_year_product_region AS r (year, product_id, region_id, ${MEASURE_COLUMNS})
+INSERT INTO ${into(scope, 'sales_by_year_product_region')} (year, product_id, region_id, ${MEASURE_COLUMNS})
 SELECT date_trunc('year', o.sale_date)::date, i.product_id, o.region_id, ${LINE_MEASURES}
 FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
 ${ORDER_FILTER[scope]}
-GROUP BY 1, i.product_id, o.region_id
-${ON_CONFLICT[scope]('year, product_id, region_id', ADD_MEASURES)}`;
+GROUP BY 1, i.product_id, o.region_id`;
 }
 
 export function yearProductRollup(scope: RollupScope): string {
@@ -76,12 +69,11 @@ FROM sales_by_year_product_region
 GROUP BY year, product_id`;
   }
   return `
-INSERT INTO sales_by_year_product AS r (year, product_id, ${MEASURE_COLUMNS})
+INSERT INTO ${into(scope, 'sales_by_year_product')} (year, product_id, ${MEASURE_COLUMNS})
 SELECT date_trunc('year', o.sale_date)::date, i.product_id, ${LINE_MEASURES}
 FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
 ${ORDER_FILTER[scope]}
-GROUP BY 1, i.product_id
-${ON_CONFLICT[scope]('year, product_id', ADD_MEASURES)}`;
+GROUP BY 1, i.product_id`;
 }
 
 // Customer cells are recomputed, not shifted: a touched customer's cells are deleted before the change and
@@ -115,54 +107,85 @@ GROUP BY 1, customer_id`;
 
 export function categoryRollup(scope: RollupScope): string {
   return `
-INSERT INTO sales_by_day_category_region AS r (sale_date, category_id, region_id, orders, ${MEASURE_COLUMNS})
+INSERT INTO ${into(scope, 'sales_by_day_category_region')} (sale_date, category_id, region_id, orders, ${MEASURE_COLUMNS})
 SELECT o.sale_date, p.category_id, o.region_id, $1 * count(DISTINCT o.order_id), ${LINE_MEASURES}
 FROM ${LINE_FIGURES} JOIN orders o USING (order_id) JOIN products p USING (product_id)
 ${ORDER_FILTER[scope]}
-GROUP BY o.sale_date, p.category_id, o.region_id
-${ON_CONFLICT[scope]('sale_date, category_id, region_id', `orders = r.orders + excluded.orders, ${ADD_MEASURES}`)}`;
+GROUP BY o.sale_date, p.category_id, o.region_id`;
 }
 
 export function regionRollup(scope: RollupScope): string {
   return `
-INSERT INTO sales_by_day_region AS r (sale_date, region_id, orders, ${MEASURE_COLUMNS})
+INSERT INTO ${into(scope, 'sales_by_day_region')} (sale_date, region_id, orders, ${MEASURE_COLUMNS})
 SELECT o.sale_date, o.region_id, $1 * count(DISTINCT o.order_id), ${LINE_MEASURES}
 FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
 ${ORDER_FILTER[scope]}
-GROUP BY o.sale_date, o.region_id
-${ON_CONFLICT[scope]('sale_date, region_id', `orders = r.orders + excluded.orders, ${ADD_MEASURES}`)}`;
+GROUP BY o.sale_date, o.region_id`;
 }
 
 export function customerDaysRollup(scope: RollupScope): string {
   return `
-INSERT INTO customers_by_day AS r (sale_date, previous_sale_date, customers)
+INSERT INTO ${into(scope, 'customers_by_day')} (sale_date, previous_sale_date, customers)
 SELECT sale_date, previous_sale_date, $1 * count(*)
 FROM (
   SELECT sale_date, coalesce(lag(sale_date) OVER (PARTITION BY customer_id ORDER BY sale_date), '-infinity') AS previous_sale_date
   FROM (SELECT DISTINCT customer_id, sale_date FROM orders ${CUSTOMER_FILTER[scope]}) AS order_days
 ) AS days
-GROUP BY sale_date, previous_sale_date
-${ON_CONFLICT[scope]('sale_date, previous_sale_date', 'customers = r.customers + excluded.customers')}`;
+GROUP BY sale_date, previous_sale_date`;
 }
+
+const LINE_TABLE_MEASURES = MEASURE_COLUMNS.split(', ');
 
 // In this order: the yearly tables are rebuilt from the monthly ones.
 export const ROLLUP_TABLES = {
-  product: { table: 'sales_by_month_product_region', contribution: productRollup, emptyWhen: 'lines = 0' },
-  yearProductRegion: { table: 'sales_by_year_product_region', contribution: yearProductRegionRollup, emptyWhen: 'lines = 0' },
-  yearProduct: { table: 'sales_by_year_product', contribution: yearProductRollup, emptyWhen: 'lines = 0' },
-  category: { table: 'sales_by_day_category_region', contribution: categoryRollup, emptyWhen: 'lines = 0' },
-  region: { table: 'sales_by_day_region', contribution: regionRollup, emptyWhen: 'lines = 0' },
-  customerDays: { table: 'customers_by_day', contribution: customerDaysRollup, emptyWhen: 'customers = 0' },
+  product: {
+    table: 'sales_by_month_product_region',
+    contribution: productRollup,
+    key: ['month', 'product_id', 'region_id'],
+    measures: LINE_TABLE_MEASURES,
+  },
+  yearProductRegion: {
+    table: 'sales_by_year_product_region',
+    contribution: yearProductRegionRollup,
+    key: ['year', 'product_id', 'region_id'],
+    measures: LINE_TABLE_MEASURES,
+  },
+  yearProduct: {
+    table: 'sales_by_year_product',
+    contribution: yearProductRollup,
+    key: ['year', 'product_id'],
+    measures: LINE_TABLE_MEASURES,
+  },
+  category: {
+    table: 'sales_by_day_category_region',
+    contribution: categoryRollup,
+    key: ['sale_date', 'category_id', 'region_id'],
+    measures: ['orders', ...LINE_TABLE_MEASURES],
+  },
+  region: {
+    table: 'sales_by_day_region',
+    contribution: regionRollup,
+    key: ['sale_date', 'region_id'],
+    measures: ['orders', ...LINE_TABLE_MEASURES],
+  },
+  customerDays: {
+    table: 'customers_by_day',
+    contribution: customerDaysRollup,
+    key: ['sale_date', 'previous_sale_date'],
+    measures: ['customers'],
+  },
   monthCustomer: {
     table: 'sales_by_month_customer',
     contribution: monthCustomerRollup,
-    emptyWhen: 'orders = 0',
+    key: ['month', 'customer_id'],
+    measures: ['orders'],
     remove: `DELETE FROM sales_by_month_customer WHERE ${TOUCHED_CUSTOMERS}`,
   },
   yearCustomer: {
     table: 'sales_by_year_customer',
     contribution: yearCustomerRollup,
-    emptyWhen: 'orders = 0',
+    key: ['year', 'customer_id'],
+    measures: ['orders'],
     remove: `DELETE FROM sales_by_year_customer WHERE ${TOUCHED_CUSTOMERS}`,
   },
 } as const;
@@ -170,7 +193,21 @@ export const ROLLUP_TABLES = {
 export type Rollup = {
   table: string;
   contribution: (scope: RollupScope) => string;
-  emptyWhen: string;
-  /** Recomputed tables: how a touched part is removed before the change (instead of a negative contribution). */
+  key: readonly string[];
+  /** Additive columns; a row whose first measure (its count) is 0 holds nothing and is deleted. */
+  measures: readonly string[];
+  /** Recomputed tables: how a touched part is removed before the change (they have no delta table). */
   remove?: string;
 };
+
+/** Applies a delta table's net change to its rollup in one upsert, skipping cells whose change is nil. */
+export function applyDelta({ table, key, measures }: Rollup): string {
+  const keys = key.join(', ');
+  return `
+INSERT INTO ${table} AS r (${keys}, ${measures.join(', ')})
+SELECT ${keys}, ${measures.map((m) => `sum(${m})`).join(', ')}
+FROM ${deltaTable(table)}
+GROUP BY ${keys}
+HAVING ${measures.map((m) => `sum(${m}) <> 0`).join(' OR ')}
+ON CONFLICT (${keys}) DO UPDATE SET ${measures.map((m) => `${m} = r.${m} + excluded.${m}`).join(', ')}`;
+}
