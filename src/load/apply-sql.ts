@@ -103,7 +103,10 @@ SELECT count(*) FILTER (WHERE change = 'inserted') AS inserted,
        count(*) FILTER (WHERE change = 'unchanged') AS unchanged
 FROM line_changes`;
 
-/** Orders whose contribution to the rollups this load changes, and the customers whose order days it may change. */
+/**
+ * Orders whose contribution to the rollups this load changes, the customers whose order days it may change,
+ * and the (customer, month) cells of the customer rollups it may change (before and after).
+ */
 export const COLLECT_TOUCHED = `
 CREATE TEMP TABLE touched_orders ON COMMIT DROP AS
 SELECT DISTINCT order_code AS code FROM line_changes WHERE change <> 'unchanged';
@@ -111,7 +114,11 @@ CREATE TEMP TABLE touched_customers ON COMMIT DROP AS
 SELECT o.customer_id FROM orders o JOIN touched_orders t USING (code)
 UNION
 SELECT n.customer_id FROM incoming_orders n JOIN touched_orders t USING (code);
-ANALYZE touched_orders; ANALYZE touched_customers`;
+CREATE TEMP TABLE touched_customer_months ON COMMIT DROP AS
+SELECT o.customer_id, date_trunc('month', o.sale_date)::date AS month FROM orders o JOIN touched_orders t USING (code)
+UNION
+SELECT n.customer_id, date_trunc('month', n.sale_date)::date FROM incoming_orders n JOIN touched_orders t USING (code);
+ANALYZE touched_orders; ANALYZE touched_customers; ANALYZE touched_customer_months`;
 
 export const UPSERT_ORDERS = `
 INSERT INTO orders AS o (code, customer_id, region_id, payment_method_id, sale_date)

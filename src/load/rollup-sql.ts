@@ -76,33 +76,43 @@ ${ORDER_FILTER[scope]}
 GROUP BY 1, i.product_id`;
 }
 
-// Customer cells are recomputed, not shifted: a touched customer's cells are deleted before the change and
-// rebuilt from all of its orders after it ($1 is then 1).
-const TOUCHED_CUSTOMERS = 'customer_id IN (SELECT customer_id FROM touched_customers)';
+// Customer cells are recomputed, not shifted (first and last days cannot be subtracted): the cells an append
+// touches are deleted before the change and rebuilt from their orders after it ($1 is then 1).
+const TOUCHED_YEARS = `(SELECT DISTINCT customer_id, date_trunc('year', month)::date AS year FROM touched_customer_months)`;
+const REMOVE_TOUCHED_MONTHS = `
+DELETE FROM sales_by_month_customer m USING touched_customer_months t
+WHERE m.customer_id = t.customer_id AND m.month = t.month`;
+const REMOVE_TOUCHED_YEARS = `
+DELETE FROM sales_by_year_customer y USING ${TOUCHED_YEARS} t
+WHERE y.customer_id = t.customer_id AND y.year = t.year`;
 
 export function monthCustomerRollup(scope: RollupScope): string {
   // Revenue per order first: grouping orders by customer then needs count(*), not count(DISTINCT) (faster).
-  const touched = scope === 'touched' ? `WHERE o.${TOUCHED_CUSTOMERS}` : '';
+  const touched = `JOIN orders o USING (order_id)
+    JOIN touched_customer_months t ON t.customer_id = o.customer_id
+     AND o.sale_date >= t.month AND o.sale_date < t.month + interval '1 month'`;
   return `
 INSERT INTO sales_by_month_customer (month, customer_id, orders, revenue, first_day, last_day)
 SELECT date_trunc('month', o.sale_date)::date, o.customer_id, $1 * count(*), $1 * sum(t.revenue), min(o.sale_date),
        max(o.sale_date)
 FROM (
   SELECT i.order_id, sum(i.revenue) AS revenue
-  FROM ${LINE_FIGURES} ${touched ? `JOIN orders o USING (order_id) ${touched}` : ''}
+  FROM ${LINE_FIGURES} ${scope === 'touched' ? touched : ''}
   GROUP BY i.order_id
 ) AS t JOIN orders o USING (order_id)
 GROUP BY 1, o.customer_id`;
 }
 
-/** From the monthly cells, just rebuilt (for a touched customer: just recomputed). */
+/** From the monthly cells, just rebuilt (in an append: just recomputed). */
 export function yearCustomerRollup(scope: RollupScope): string {
+  const touched = `JOIN ${TOUCHED_YEARS} t ON t.customer_id = m.customer_id
+    AND m.month >= t.year AND m.month < t.year + interval '1 year'`;
   return `
 INSERT INTO sales_by_year_customer (year, customer_id, orders, revenue, first_day, last_day)
-SELECT date_trunc('year', month)::date, customer_id, $1 * sum(orders), $1 * sum(revenue), min(first_day), max(last_day)
-FROM sales_by_month_customer
-${scope === 'touched' ? `WHERE ${TOUCHED_CUSTOMERS}` : ''}
-GROUP BY 1, customer_id`;
+SELECT date_trunc('year', m.month)::date, m.customer_id, $1 * sum(m.orders), $1 * sum(m.revenue), min(m.first_day),
+       max(m.last_day)
+FROM sales_by_month_customer m ${scope === 'touched' ? touched : ''}
+GROUP BY 1, m.customer_id`;
 }
 
 export function categoryRollup(scope: RollupScope): string {
@@ -179,14 +189,14 @@ export const ROLLUP_TABLES = {
     contribution: monthCustomerRollup,
     key: ['month', 'customer_id'],
     measures: ['orders'],
-    remove: `DELETE FROM sales_by_month_customer WHERE ${TOUCHED_CUSTOMERS}`,
+    remove: REMOVE_TOUCHED_MONTHS,
   },
   yearCustomer: {
     table: 'sales_by_year_customer',
     contribution: yearCustomerRollup,
     key: ['year', 'customer_id'],
     measures: ['orders'],
-    remove: `DELETE FROM sales_by_year_customer WHERE ${TOUCHED_CUSTOMERS}`,
+    remove: REMOVE_TOUCHED_YEARS,
   },
 } as const;
 
