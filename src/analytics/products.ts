@@ -1,6 +1,6 @@
 // The product analyses: revenue by product (paginated), top-N products overall, per category and per
 // region. All read the product sales of the range (sql.ts: monthly rollup plus the days at either end).
-import { effectiveRange, type Range, type RangeQuery } from './range.js';
+import { effectiveRange, type Range, type RangeQuery, splitByMonth, splitByYear } from './range.js';
 import {
   BYTE_ORDER,
   hasRange,
@@ -108,6 +108,70 @@ export async function topProductsByCategory(
   return { ...range, groups: grouped(rows).map(([category, items]) => ({ category, items })) };
 }
 
+/**
+ * Over whole calendar years and without a category filter, each region's candidates can be read in units
+ * order straight from an index: for one year from the yearly rollup, for years from the first year of the
+ * data from the running totals. Answers the source table and year to read, or undefined for the general way.
+ */
+async function unitsOrderedSource(
+  db: Queryable,
+  range: { from: string; to: string },
+  category: string | undefined,
+): Promise<{ table: string; year: string } | undefined> {
+  if (category !== undefined) return undefined;
+  const days = splitByMonth(range.from, range.to);
+  const { yearsFrom, yearsTo, months } = splitByYear(days.monthsFrom, days.monthsTo);
+  if (days.edges.length > 0 || months.length > 0 || yearsFrom >= yearsTo) return undefined;
+  const lastYear = `${Number(yearsTo.slice(0, 4)) - 1}-01-01`;
+  if (yearsFrom === lastYear) return { table: 'sales_by_year_product_region', year: lastYear };
+  const { rows } = await db.query<{ first: string | null; last: string | null }>(
+    `SELECT min(year) AS first, max(year) FILTER (WHERE year <= $1) AS last FROM sales_through_year_product_region`,
+    [lastYear],
+  );
+  const { first, last } = rows[0];
+  if (first === null || last === null || yearsFrom > first) return undefined;
+  return { table: 'sales_through_year_product_region', year: last };
+}
+
+/** Per region, the products whose units reach its n-th best (ties included), with units and revenue. */
+async function regionCandidates(
+  db: Queryable,
+  params: SqlParams,
+  range: { from: string; to: string },
+  query: { category?: string; n: number },
+  n: string,
+): Promise<string> {
+  const ordered = await unitsOrderedSource(db, range, query.category);
+  if (ordered) {
+    return `
+      SELECT c.product_id, c.region_id, c.quantity, c.revenue
+      FROM regions r CROSS JOIN LATERAL (
+        SELECT product_id, region_id, quantity, revenue FROM ${ordered.table}
+        WHERE year = ${params.add(ordered.year)} AND region_id = r.region_id AND quantity > 0
+        ORDER BY quantity DESC FETCH FIRST ${n} ROWS WITH TIES
+      ) c`;
+  }
+  // The general way: units per product and region first (rank() gives the products tied at the n-th place the
+  // same rank), then revenue, the costly exact sum, for those candidates alone.
+  const inCategory = query.category === undefined ? 'TRUE' : nameFilter(params, 'p.category_id', 'categories', query.category);
+  return `
+    WITH units AS (
+      SELECT s.product_id, s.region_id, sum(s.quantity)::bigint AS quantity
+      FROM ${productSales(params, range, { byRegion: true })}
+      ${query.category === undefined ? '' : `JOIN products p USING (product_id) WHERE ${inCategory}`}
+      GROUP BY s.product_id, s.region_id
+    ),
+    candidates AS (
+      SELECT product_id, region_id
+      FROM (SELECT product_id, region_id, rank() OVER (PARTITION BY region_id ORDER BY quantity DESC) AS units_rank FROM units) u
+      WHERE units_rank <= ${n}
+    )
+    SELECT s.product_id, s.region_id, sum(s.quantity) AS quantity, sum(s.revenue) AS revenue
+    FROM ${productSales(params, range, { byRegion: true })}
+    WHERE (s.product_id, s.region_id) IN (SELECT product_id, region_id FROM candidates)
+    GROUP BY s.product_id, s.region_id`;
+}
+
 export async function topProductsByRegion(
   db: Queryable,
   query: RangeQuery & { category?: string; n: number },
@@ -116,32 +180,13 @@ export async function topProductsByRegion(
   if (!hasRange(range)) return { ...range, groups: [] };
   const params = new SqlParams();
   const n = params.add(query.n);
-  const inCategory = query.category === undefined ? 'TRUE' : nameFilter(params, 'p.category_id', 'categories', query.category);
-  // Products are ranked by units first, so only those whose units reach their region's n-th best can make its
-  // top n (rank() gives the products tied there the same rank): revenue, the costly exact sum, is summed for
-  // those candidates alone instead of for every product in every region.
+  const candidates = await regionCandidates(db, params, range, query, n);
   const { rows } = await db.query<RankedProduct & { group: string }>(
-    `WITH units AS (
-       SELECT s.product_id, s.region_id, sum(s.quantity)::bigint AS quantity
-       FROM ${productSales(params, range, { byRegion: true })}
-       ${query.category === undefined ? '' : `JOIN products p USING (product_id) WHERE ${inCategory}`}
-       GROUP BY s.product_id, s.region_id
-     ),
-     candidates AS (
-       SELECT product_id, region_id
-       FROM (SELECT product_id, region_id, rank() OVER (PARTITION BY region_id ORDER BY quantity DESC) AS units_rank FROM units) u
-       WHERE units_rank <= ${n}
-     ),
-     t AS (
-       SELECT s.product_id, s.region_id, sum(s.quantity) AS quantity, sum(s.revenue) AS revenue
-       FROM ${productSales(params, range, { byRegion: true })}
-       WHERE (s.product_id, s.region_id) IN (SELECT product_id, region_id FROM candidates)
-       GROUP BY s.product_id, s.region_id
-     )
-     SELECT * FROM (
+    `SELECT * FROM (
        SELECT r.name AS group, row_number() OVER (PARTITION BY t.region_id ORDER BY ${TOP_ORDER})::integer AS rank,
               ${PRODUCT_COLUMNS}, t.quantity::bigint AS quantity, ${money('t.revenue')} AS revenue
-       FROM t JOIN products p USING (product_id) JOIN categories c USING (category_id) JOIN regions r USING (region_id)
+       FROM (${candidates}) t
+       JOIN products p USING (product_id) JOIN categories c USING (category_id) JOIN regions r USING (region_id)
      ) ranked
      WHERE rank <= ${n}
      ORDER BY "group" ${BYTE_ORDER}, rank`,

@@ -115,6 +115,19 @@ FROM sales_by_month_customer m ${scope === 'touched' ? touched : ''}
 GROUP BY 1, m.customer_id`;
 }
 
+/** Running totals per product and region through each year: rebuilt whole from the yearly table ($1 is 1). */
+export function throughYearRollup(): string {
+  return `
+INSERT INTO sales_through_year_product_region (year, product_id, region_id, quantity, revenue)
+SELECT y.year, p.product_id, p.region_id,
+       $1 * sum(coalesce(s.quantity, 0)) OVER pair, $1 * sum(coalesce(s.revenue, 0)) OVER pair
+FROM (SELECT DISTINCT year FROM sales_by_year_product_region) y
+JOIN (SELECT product_id, region_id, min(year) AS first_year FROM sales_by_year_product_region GROUP BY 1, 2) p
+  ON y.year >= p.first_year
+LEFT JOIN sales_by_year_product_region s ON s.year = y.year AND s.product_id = p.product_id AND s.region_id = p.region_id
+WINDOW pair AS (PARTITION BY p.product_id, p.region_id ORDER BY y.year)`;
+}
+
 export function categoryRollup(scope: RollupScope): string {
   return `
 INSERT INTO ${into(scope, 'sales_by_day_category_region')} (sale_date, category_id, region_id, orders, ${MEASURE_COLUMNS})
@@ -165,6 +178,14 @@ export const ROLLUP_TABLES = {
     contribution: yearProductRollup,
     key: ['year', 'product_id'],
     measures: LINE_TABLE_MEASURES,
+  },
+  throughYear: {
+    table: 'sales_through_year_product_region',
+    contribution: throughYearRollup,
+    key: ['year', 'product_id', 'region_id'],
+    measures: ['quantity'],
+    // Small (years x product-region pairs): an append rebuilds it whole.
+    remove: 'DELETE FROM sales_through_year_product_region',
   },
   category: {
     table: 'sales_by_day_category_region',

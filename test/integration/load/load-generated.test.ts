@@ -31,6 +31,10 @@ async function stored(db: TestDatabase) {
          r.orders || ' ' || round(r.revenue, 2) || ' ' || r.first_day || ' ' || r.last_day AS cell
        FROM ${table} r JOIN customers c USING (customer_id) ORDER BY 1`)
     ).rows.map((r) => [r.key, r.cell]);
+  const throughLastYear =
+    await db.pool.query(`SELECT p.code || ' ' || r.name AS key, t.quantity || ' ' || round(t.revenue, 2) AS cell
+    FROM sales_through_year_product_region t JOIN products p USING (product_id) JOIN regions r USING (region_id)
+    WHERE t.year = (SELECT max(year) FROM sales_through_year_product_region) ORDER BY 1`);
   const customers = await db.pool.query(`SELECT sum(customers)::int AS customers FROM customers_by_day
     WHERE sale_date BETWEEN '2023-01-01' AND '2023-12-31' AND previous_sale_date < '2023-01-01'`);
   return {
@@ -41,6 +45,7 @@ async function stored(db: TestDatabase) {
     byYearProductRegion: Object.fromEntries(await byYearProduct('sales_by_year_product_region')),
     byMonthCustomer: Object.fromEntries(await customerCells('sales_by_month_customer', 'month', 'YYYY-MM')),
     byYearCustomer: Object.fromEntries(await customerCells('sales_by_year_customer', 'year', 'YYYY')),
+    throughLastYear: Object.fromEntries(throughLastYear.rows.map((r) => [r.key, r.cell])),
     customers2023: customers.rows[0].customers,
   };
 }
@@ -63,6 +68,21 @@ function customerCells(lines: GeneratedLine[], period: (line: GeneratedLine) => 
   );
 }
 
+/** All-time units and revenue per product and region: "quantity revenue". */
+function productRegionTotals(lines: GeneratedLine[]): Record<string, string> {
+  const totals = new Map<string, { quantity: number; revenue: bigint }>();
+  for (const line of lines) {
+    const key = `${line.productId} ${line.region}`;
+    const total = totals.get(key) ?? { quantity: 0, revenue: 0n };
+    total.quantity += line.quantity;
+    total.revenue += lineMoney(line).revenue;
+    totals.set(key, total);
+  }
+  return Object.fromEntries(
+    [...totals].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, t]) => [key, `${t.quantity} ${money(t.revenue)}`]),
+  );
+}
+
 function expected(lines: GeneratedLine[]) {
   return {
     total: {
@@ -79,6 +99,7 @@ function expected(lines: GeneratedLine[]) {
     byYearProductRegion: groupRevenue(lines, (l) => `${l.dateOfSale.slice(0, 4)} ${l.productId}`),
     byMonthCustomer: customerCells(lines, (l) => l.dateOfSale.slice(0, 7)),
     byYearCustomer: customerCells(lines, (l) => l.dateOfSale.slice(0, 4)),
+    throughLastYear: productRegionTotals(lines),
     customers2023: new Set(lines.filter((l) => l.dateOfSale.startsWith('2023')).map((l) => l.customerId)).size,
   };
 }
