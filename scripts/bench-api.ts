@@ -88,6 +88,9 @@ const NAIVE: Record<string, string> = {
   'products/top/by-category': `SELECT * FROM (SELECT p.category_id, l.product_id, row_number() OVER (PARTITION BY p.category_id
                                ORDER BY sum(quantity) DESC, sum(revenue) DESC) AS rank FROM ${LINE} JOIN products p USING (product_id)
                                GROUP BY p.category_id, l.product_id) t WHERE rank <= 5`,
+  'products/top/by-region': `SELECT * FROM (SELECT region_id, product_id, row_number() OVER (PARTITION BY region_id
+                             ORDER BY sum(quantity) DESC, sum(revenue) DESC) AS rank FROM ${LINE}
+                             GROUP BY region_id, product_id) t WHERE rank <= 5`,
   'customers/summary': `SELECT count(DISTINCT customer_id), count(DISTINCT order_id), round(sum(revenue), 2) FROM ${LINE}`,
   'customers/lifetime-value': `SELECT customer_id, count(DISTINCT order_id), sum(revenue) FROM ${LINE} GROUP BY customer_id ORDER BY 3 DESC LIMIT 100`,
 };
