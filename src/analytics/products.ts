@@ -153,12 +153,14 @@ async function regionCandidates(
   }
   // The general way: units per product and region first (rank() gives the products tied at the n-th place the
   // same rank), then revenue, the costly exact sum, for those candidates alone.
-  const inCategory = query.category === undefined ? 'TRUE' : nameFilter(params, 'p.category_id', 'categories', query.category);
+  const inCategory =
+    query.category === undefined
+      ? ''
+      : `JOIN products p USING (product_id) WHERE ${nameFilter(params, 'p.category_id', 'categories', query.category)}`;
   return `
     WITH units AS (
       SELECT s.product_id, s.region_id, sum(s.quantity)::bigint AS quantity
-      FROM ${productSales(params, range, { byRegion: true })}
-      ${query.category === undefined ? '' : `JOIN products p USING (product_id) WHERE ${inCategory}`}
+      FROM ${productSales(params, range, { byRegion: true })} ${inCategory}
       GROUP BY s.product_id, s.region_id
     ),
     candidates AS (

@@ -49,27 +49,25 @@ export interface SegmentSummary {
 
 export async function segments(db: Queryable, query: RangeQuery): Promise<Range & { segments: SegmentSummary[] }> {
   const range = await effectiveRange(db, query);
-  const empty = (name: SegmentName) => ({ customers: 0, revenue: 0, share: 0, revenueShare: 0, segment: name });
-  const describe = (summary: Omit<SegmentSummary, 'description'>) => ({
-    segment: summary.segment,
-    description: SEGMENTS.find((entry) => entry.segment === summary.segment)!.description,
-    customers: summary.customers,
-    revenue: summary.revenue,
-    share: summary.share,
-    revenueShare: summary.revenueShare,
-  });
-  if (!hasRange(range)) return { ...range, segments: SEGMENT_NAMES.map((name) => describe(empty(name))) };
-  const params = new SqlParams();
-  const { rows } = await db.query<Omit<SegmentSummary, 'description'>>(
-    `SELECT segment, count(*) AS customers, ${money('sum(revenue)')} AS revenue,
-            ${ratio('count(*)::numeric / sum(count(*)) OVER ()')} AS share,
-            ${ratio('coalesce(sum(revenue) / nullif(sum(sum(revenue)) OVER (), 0), 0)')} AS "revenueShare"
-     FROM ${scoredCustomers(params, range)} customers
-     GROUP BY segment`,
-    params.values,
-  );
-  const found = new Map(rows.map((row) => [row.segment, row]));
-  return { ...range, segments: SEGMENT_NAMES.map((name) => describe(found.get(name) ?? empty(name))) };
+  const found = new Map<string, Omit<SegmentSummary, 'segment' | 'description'>>();
+  if (hasRange(range)) {
+    const params = new SqlParams();
+    const { rows } = await db.query<Omit<SegmentSummary, 'description'>>(
+      `SELECT segment, count(*) AS customers, ${money('sum(revenue)')} AS revenue,
+              ${ratio('count(*)::numeric / sum(count(*)) OVER ()')} AS share,
+              ${ratio('coalesce(sum(revenue) / nullif(sum(sum(revenue)) OVER (), 0), 0)')} AS "revenueShare"
+       FROM ${scoredCustomers(params, range)} customers
+       GROUP BY segment`,
+      params.values,
+    );
+    for (const { segment, ...figures } of rows) found.set(segment, figures);
+  }
+  // Every segment, in rule order; those without customers in the range with zeros.
+  const none = { customers: 0, revenue: 0, share: 0, revenueShare: 0 };
+  return {
+    ...range,
+    segments: SEGMENTS.map(({ segment, description }) => ({ segment, description, ...(found.get(segment) ?? none) })),
+  };
 }
 
 export interface SegmentMember {

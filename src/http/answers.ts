@@ -18,7 +18,7 @@ export interface AnswerOptions {
   maxCachedAnswers?: number;
 }
 
-export class AnswerCache {
+class AnswerCache {
   private version: number | undefined;
   private readonly answers = new Map<string, unknown>();
 
@@ -50,7 +50,7 @@ function etagOf(version: number, key: string): string {
  * Cache-Control: no-cache, which Node's fetch adds to every conditional request; that header is for caches,
  * and an origin server still evaluates the condition.
  */
-export function matchesIfNoneMatch(header: string, etag: string): boolean {
+function matchesIfNoneMatch(header: string, etag: string): boolean {
   if (!header || !etag) return false;
   if (header.trim() === '*') return true;
   const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
