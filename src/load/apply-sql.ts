@@ -142,6 +142,12 @@ WHERE (i.quantity, i.unit_price, i.discount, i.shipping_cost, i.unit_cost, i.att
   IS DISTINCT FROM (excluded.quantity, excluded.unit_price, excluded.discount, excluded.shipping_cost,
                     excluded.unit_cost, excluded.attributes)`;
 
+// The database ids of the file's codes and names, for the rollups summed on the loader's side.
+export const PRODUCT_IDS = `SELECT p.code, p.product_id FROM stage_products s JOIN products p USING (code)`;
+export const CUSTOMER_IDS = `SELECT c.code, c.customer_id FROM stage_customers s JOIN customers c USING (code)`;
+export const REGION_IDS = `SELECT name, region_id FROM regions`;
+export const CATEGORY_IDS = `SELECT name, category_id FROM categories`;
+
 /** Whether the database holds no sales yet: the first load takes the bulk path. */
 export const HOLDS_NO_SALES = `SELECT NOT EXISTS (SELECT FROM order_items) AND NOT EXISTS (SELECT FROM orders) AS empty`;
 

@@ -1,7 +1,8 @@
 // What one file says, across its rows: each order's head (its first valid row), the last row of each line
-// key, and the latest product and customer attributes. Pure: the streaming side of the load keeps it.
-// Compact by design (codes map to indexes, order fields live in typed arrays): a million-line file keeps
-// about 100 MB here rather than several hundred in objects.
+// key with its figures, and the latest product and customer attributes. Pure: the streaming side of the load
+// keeps it. Compact by design (codes map to indexes; order and line fields live in typed arrays, line keys in
+// an open-addressing table over them): a million-line file keeps about 100 MB here.
+import { DECIMAL_PLACES, decimalUnits } from './decimal.js';
 import type { SaleLine } from './validate-line.js';
 
 /**
@@ -31,23 +32,77 @@ class NameTable {
   }
 }
 
-/** Growable Int32Array columns. */
-class IntColumns<K extends string> {
-  private capacity = 1024;
-  readonly columns: Record<K, Int32Array>;
+type TypedColumn = Int32Array | Float64Array;
 
-  constructor(private readonly keys: K[]) {
-    this.columns = Object.fromEntries(keys.map((key) => [key, new Int32Array(this.capacity)])) as Record<K, Int32Array>;
+/** Growable typed-array columns. */
+class Columns<C extends Record<string, TypedColumn>> {
+  private capacity = 1024;
+  readonly columns: C;
+
+  constructor(make: (capacity: number) => C) {
+    this.columns = make(this.capacity);
   }
 
   ensure(index: number): void {
     if (index < this.capacity) return;
     this.capacity *= 2;
-    for (const key of this.keys) {
-      const grown = new Int32Array(this.capacity);
-      grown.set(this.columns[key]);
-      this.columns[key] = grown;
+    for (const key of Object.keys(this.columns) as (keyof C)[]) {
+      const old = this.columns[key];
+      const grown = new (old.constructor as new (length: number) => TypedColumn)(this.capacity);
+      grown.set(old);
+      this.columns[key] = grown as C[keyof C];
     }
+  }
+}
+
+const ints = (capacity: number) => new Int32Array(capacity);
+const floats = (capacity: number) => new Float64Array(capacity);
+
+/**
+ * The file's line keys (order index, product index) -> line slot: open addressing over an Int32Array (slot + 1;
+ * 0 is empty). A Map keyed by a packed number was the load's hottest spot: its keys are heap numbers.
+ */
+class LineKeyIndex {
+  private table = new Int32Array(1 << 12);
+
+  constructor(
+    private readonly order: () => Int32Array,
+    private readonly product: () => Int32Array,
+  ) {}
+
+  private static hash(order: number, product: number): number {
+    return (Math.imul(order, 0x9e3779b1) ^ Math.imul(product, 0x85ebca77)) >>> 0;
+  }
+
+  /** The slot of a line key, or -1. */
+  find(order: number, product: number): number {
+    const mask = this.table.length - 1;
+    const orders = this.order();
+    const products = this.product();
+    for (let i = LineKeyIndex.hash(order, product) & mask; ; i = (i + 1) & mask) {
+      const entry = this.table[i];
+      if (entry === 0) return -1;
+      if (orders[entry - 1] === order && products[entry - 1] === product) return entry - 1;
+    }
+  }
+
+  /** Adds a new slot (its key not yet present); `count` is the number of slots after adding it. */
+  add(slot: number, count: number): void {
+    if (count * 2 > this.table.length) this.grow();
+    this.place(slot);
+  }
+
+  private place(slot: number): void {
+    const mask = this.table.length - 1;
+    let i = LineKeyIndex.hash(this.order()[slot], this.product()[slot]) & mask;
+    while (this.table[i] !== 0) i = (i + 1) & mask;
+    this.table[i] = slot + 1;
+  }
+
+  private grow(): void {
+    const old = this.table;
+    this.table = new Int32Array(old.length * 2);
+    for (const entry of old) if (entry !== 0) this.place(entry - 1);
   }
 }
 
@@ -77,16 +132,59 @@ const ORDER_FIELDS = [
   ['paymentMethod', 'Payment Method'],
 ] as const;
 
-/** Line keys are (order index, product index) packed into one number: exact below 2^53. */
-const PRODUCT_SLOTS = 2 ** 22;
+/**
+ * A line's figures as exact integers in units of 10^-DECIMAL_PLACES (NaN: not representable so), for sums
+ * computed here rather than in the database. cost is NaN when the unit cost is unknown.
+ */
+export interface LineColumns {
+  count: number;
+  order: Int32Array;
+  product: Int32Array;
+  quantity: Int32Array;
+  price: Float64Array;
+  discount: Float64Array;
+  shipping: Float64Array;
+  cost: Float64Array;
+}
+
+/** Each order's head, as indexes into the file's name tables. */
+export interface OrderColumns {
+  count: number;
+  customer: Int32Array;
+  day: Int32Array;
+  region: Int32Array;
+}
 
 export class FileState {
   /** Earlier valid rows of a line key that a later row replaced (last wins). */
   readonly supersededLines: number[] = [];
 
   private readonly orderIndex = new Map<string, number>();
-  private readonly orderFields = new IntColumns(['customer', 'day', 'region', 'payment', 'firstLine']);
-  private readonly lineKeys = new Map<number, number>();
+  private readonly orderFields = new Columns((n) => ({
+    customer: ints(n),
+    day: ints(n),
+    region: ints(n),
+    payment: ints(n),
+    firstLine: ints(n),
+  }));
+  private readonly lineFields = new Columns((n) => ({
+    order: ints(n),
+    product: ints(n),
+    line: ints(n),
+    quantity: ints(n),
+    price: floats(n),
+    discount: floats(n),
+    shipping: floats(n),
+    cost: floats(n),
+  }));
+  private lineCount = 0;
+  private readonly lineKeys = new LineKeyIndex(
+    () => this.lineFields.columns.order,
+    () => this.lineFields.columns.product,
+  );
+  /** The most decimal places any figure had (price, shipping, cost; discount apart); Infinity: too many. */
+  private moneyPlaces = 0;
+  private discountPlaces = 0;
 
   private readonly customerIndex = new Map<string, number>();
   private readonly customerCodes: string[] = [];
@@ -97,10 +195,10 @@ export class FileState {
   private readonly productNames: string[] = [];
   private readonly productCategories: number[] = [];
 
-  private readonly days = new NameTable();
-  private readonly regions = new NameTable();
-  private readonly payments = new NameTable();
-  private readonly categories = new NameTable();
+  readonly days = new NameTable();
+  readonly regions = new NameTable();
+  readonly payments = new NameTable();
+  readonly categories = new NameTable();
 
   /** Accepts a valid row, or rejects it for disagreeing with its order's first valid row. */
   accept(row: SaleLine, line: number): Verdict {
@@ -122,12 +220,69 @@ export class FileState {
     }
 
     const product = this.rememberProduct(row);
-    const key = order * PRODUCT_SLOTS + product;
-    const supersedes = this.lineKeys.get(key);
-    if (supersedes !== undefined) this.supersededLines.push(supersedes);
-    this.lineKeys.set(key, line);
+    let slot = this.lineKeys.find(order, product);
+    let supersedes: number | undefined;
+    if (slot === -1) {
+      slot = this.lineCount++;
+      this.lineFields.ensure(slot);
+      this.lineFields.columns.order[slot] = order;
+      this.lineFields.columns.product[slot] = product;
+      this.lineKeys.add(slot, this.lineCount);
+    } else {
+      supersedes = this.lineFields.columns.line[slot];
+      this.supersededLines.push(supersedes);
+    }
+    this.rememberFigures(slot, row, line);
     this.rememberCustomer(this.customerId(row.customerCode), row);
     return { accepted: true, supersedes };
+  }
+
+  private rememberFigures(slot: number, row: SaleLine, line: number): void {
+    const c = this.lineFields.columns;
+    c.line[slot] = line;
+    c.quantity[slot] = row.quantity;
+    c.price[slot] = this.money(row.unitPrice);
+    c.shipping[slot] = this.money(row.shippingCost);
+    c.cost[slot] = row.unitCost === null ? Number.NaN : this.money(row.unitCost);
+    c.discount[slot] = decimalUnits(row.discount);
+    this.discountPlaces = Math.max(this.discountPlaces, decimalPlaces(row.discount));
+  }
+
+  private money(text: string): number {
+    this.moneyPlaces = Math.max(this.moneyPlaces, decimalPlaces(text));
+    return decimalUnits(text);
+  }
+
+  /** The valid lines of the file, last row of each line key; read-only views. */
+  lines(): LineColumns {
+    return { count: this.lineCount, ...this.lineFields.columns };
+  }
+
+  orderColumns(): OrderColumns {
+    const { customer, day, region } = this.orderFields.columns;
+    return { count: this.orderIndex.size, customer, day, region };
+  }
+
+  /** Each product's category, as an index into `categories`. */
+  productCategory(product: number): number {
+    return this.productCategories[product];
+  }
+
+  get productCount(): number {
+    return this.productCodes.length;
+  }
+
+  get customerCount(): number {
+    return this.customerCodes.length;
+  }
+
+  /**
+   * How many decimal places the line figures need (money, discount), or undefined when some figure has more
+   * than DECIMAL_PLACES: its sums must then be computed by the database.
+   */
+  figurePlaces(): { money: number; discount: number } | undefined {
+    const { moneyPlaces: money, discountPlaces: discount } = this;
+    return money <= DECIMAL_PLACES && discount <= DECIMAL_PLACES ? { money, discount } : undefined;
   }
 
   /** How a row disagrees with its order's first valid row: one reason per field. */
@@ -200,7 +355,6 @@ export class FileState {
     let id = this.productIndex.get(row.productCode);
     if (id === undefined) {
       id = this.productCodes.length;
-      if (id >= PRODUCT_SLOTS) throw new RangeError(`more than ${PRODUCT_SLOTS} distinct products in one file`);
       const copy = detach(row.productCode);
       this.productIndex.set(copy, id);
       this.productCodes.push(copy);
@@ -209,7 +363,13 @@ export class FileState {
       return id;
     }
     if (this.productNames[id] !== row.productName) this.productNames[id] = detach(row.productName);
-    this.productCategories[id] = this.categories.id(row.category);
+    if (this.categories.names[this.productCategories[id]] !== row.category)
+      this.productCategories[id] = this.categories.id(row.category);
     return id;
   }
+}
+
+function decimalPlaces(canonical: string): number {
+  const point = canonical.indexOf('.');
+  return point === -1 ? 0 : canonical.length - point - 1;
 }

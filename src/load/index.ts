@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { CopyWriter, copyTextArray, copyValue } from '../db/copy.js';
 import * as apply from './apply-sql.js';
 import { type ColumnMap, InputFormatError, mapColumns } from './columns.js';
+import { fileRollups, type RollupIds } from './file-rollups.js';
 import { FileState } from './file-state.js';
 import { applyDelta, deltaTable, ROLLUP_TABLES, type Rollup } from './rollup-sql.js';
 import { openRecordSource, type SourceFormat } from './source.js';
@@ -202,8 +203,50 @@ async function rebuildRollup(exec: Statement, rollup: Rollup): Promise<void> {
   await exec(`rebuild ${rollup.table}`, rollup.contribution('all'), [1]);
 }
 
+/** The database ids of the file's products, customers, regions and categories, by their FileState indexes. */
+async function idsOfFile(client: PoolClient, state: FileState): Promise<RollupIds> {
+  const ids = async (sql: string, names: Iterable<string>, count: number) => {
+    const { rows } = await client.query<[string, number]>({ text: sql, rowMode: 'array' });
+    const byName = new Map(rows);
+    const result = new Int32Array(count);
+    let index = 0;
+    for (const name of names) result[index++] = byName.get(name)!;
+    return result;
+  };
+  const codes = function* (entries: Iterable<[string, unknown]>) {
+    for (const [code] of entries) yield code;
+  };
+  return {
+    product: await ids(apply.PRODUCT_IDS, codes(state.products()), state.productCount),
+    customer: await ids(apply.CUSTOMER_IDS, codes(state.customers()), state.customerCount),
+    region: await ids(apply.REGION_IDS, state.regions.names, state.regions.names.length),
+    category: await ids(apply.CATEGORY_IDS, state.categories.names, state.categories.names.length),
+  };
+}
+
+/**
+ * The rollups of a load into an empty database: summed from the file on this side and copied in, or, when
+ * the figures cannot be summed exactly here, rebuilt from the tables by the database.
+ */
+async function buildRollupsOfFile(client: PoolClient, exec: Statement, state: FileState, options: LoadOptions): Promise<void> {
+  const ids = await step(options, 'read ids of the file', () => idsOfFile(client, state));
+  const rollups = await step(options, 'sum rollups of the file', async () => fileRollups(state, ids));
+  if (rollups === undefined) {
+    options.logger?.debug('figures beyond exact double sums: rollups rebuilt by the database');
+    for (const rollup of Object.values(ROLLUP_TABLES)) await rebuildRollup(exec, rollup);
+    return;
+  }
+  for (const { table, columns, chunks } of rollups) {
+    await step(options, `copy ${table}`, async () => {
+      const copy = new CopyWriter(client, `COPY ${table} (${columns}) FROM STDIN`);
+      for (const chunk of chunks()) await copy.write(chunk);
+      await copy.end();
+    });
+  }
+}
+
 /** Applies the staged file: dimensions, orders, order lines, rollups, data version. Returns the counts. */
-async function applyStaged(exec: Statement, state: FileState, options: LoadOptions) {
+async function applyStaged(client: PoolClient, exec: Statement, state: FileState, options: LoadOptions) {
   const { empty } = (await exec('check for data', apply.HOLDS_NO_SALES)).rows[0] as { empty: boolean };
   await exec('save rejects', apply.SAVE_REJECTS, [options.runId]);
   await exec('keep winning lines', apply.KEEP_WINNING_LINES, [state.supersededLines]);
@@ -223,7 +266,7 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
     const lines = await exec('insert order items', apply.INSERT_ORDER_ITEMS);
     await exec('add fact foreign keys', apply.ADD_FACT_FOREIGN_KEYS);
     if (options.mode === 'replace') await exec('delete orphans', apply.DELETE_ORPHANS);
-    for (const rollup of Object.values(ROLLUP_TABLES)) await rebuildRollup(exec, rollup);
+    await buildRollupsOfFile(client, exec, state, options);
     counts = { inserted: lines.rowCount ?? 0, updated: 0, unchanged: 0, deleted: 0 };
     options.logger?.debug({ orders: orders.rowCount }, 'bulk insert into an empty database');
   } else {
@@ -268,7 +311,7 @@ export async function loadSales(pool: Pool, file: string, options: LoadOptions):
     await client.query(apply.CREATE_STAGING);
     const staged = await step(options, 'stream file into staging', () => stageFile(client, file, options));
     await step(options, 'stage orders, products, customers', () => stageDimensions(client, staged.state));
-    const applied = await applyStaged(statements(client, options), staged.state, options);
+    const applied = await applyStaged(client, statements(client, options), staged.state, options);
     options.signal?.throwIfAborted();
     await client.query('COMMIT');
     return {

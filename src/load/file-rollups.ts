@@ -1,0 +1,433 @@
+// The aggregation layer of a load into an empty database, summed here from the file's lines rather than by
+// the database from the tables it has just written: the database's side of a first load is then only COPY.
+// Exact: figures are integers in units of 10^-places (FileState.figurePlaces), summed as doubles only while
+// they stay safe integers; when a figure or a sum cannot, the caller rebuilds the rollups with SQL instead.
+// The result matches what rollup-sql.ts computes from the tables (a test compares every row of every table).
+import { DECIMAL_PLACES } from './decimal.js';
+import type { FileState } from './file-state.js';
+
+/** Database ids of the file's products, customers, regions and categories (by their indexes in FileState). */
+export interface RollupIds {
+  product: Int32Array;
+  customer: Int32Array;
+  region: Int32Array;
+  category: Int32Array;
+}
+
+/** One rollup table's rows, as COPY text chunks. */
+export interface RollupRows {
+  table: string;
+  columns: string;
+  chunks: () => Generator<string>;
+}
+
+class Unsafe extends Error {}
+
+function safe(value: number): number {
+  if (!Number.isSafeInteger(value)) throw new Unsafe();
+  return value;
+}
+
+/** The exact decimal text of `units` at `places` decimal places, without trailing fractional zeros. */
+function decimal(units: number, places: number): string {
+  if (places === 0) return String(units);
+  const digits = String(units).padStart(places + 1, '0');
+  const fraction = digits.slice(-places).replace(/0+$/, '');
+  return fraction ? `${digits.slice(0, -places)}.${fraction}` : digits.slice(0, -places);
+}
+
+/** Cells keyed by up to three small integers, with Float64Array measures. */
+class Cells {
+  private readonly index = new Map<number, number>();
+  readonly keys: [number[], number[], number[]] = [[], [], []];
+  readonly measures: Float64Array[];
+  private capacity = 1024;
+
+  constructor(
+    private readonly radix: [number, number],
+    measureCount: number,
+  ) {
+    this.measures = Array.from({ length: measureCount }, () => new Float64Array(this.capacity));
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  cell(a: number, b: number, c = 0): number {
+    const key = (a * this.radix[0] + b) * this.radix[1] + c;
+    let cell = this.index.get(key);
+    if (cell === undefined) {
+      cell = this.index.size;
+      this.index.set(key, cell);
+      this.keys[0].push(a);
+      this.keys[1].push(b);
+      this.keys[2].push(c);
+      if (cell >= this.capacity) this.grow();
+    }
+    return cell;
+  }
+
+  add(cell: number, measure: number, value: number): void {
+    this.measures[measure][cell] += value;
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    for (let m = 0; m < this.measures.length; m++) {
+      const grown = new Float64Array(this.capacity);
+      grown.set(this.measures[m]);
+      this.measures[m] = grown;
+    }
+  }
+}
+
+// The eight line measures, in the rollup tables' column order.
+const LINES = 0;
+const QUANTITY = 1;
+const GROSS = 2;
+const DISCOUNT = 3;
+const REVENUE = 4;
+const SHIPPING = 5;
+const COSTED_REVENUE = 6;
+const COST = 7;
+const LINE_MEASURE_COLUMNS = 'lines, quantity, gross, discount, revenue, shipping, costed_revenue, cost';
+
+/** Batches rows into COPY chunks of about 1 MB. */
+function* chunked(rows: Generator<string>): Generator<string> {
+  let text = '';
+  for (const row of rows) {
+    text += row;
+    if (text.length > 1 << 20) {
+      yield text;
+      text = '';
+    }
+  }
+  if (text) yield text;
+}
+
+/**
+ * Every rollup table's rows for a file loaded into an empty database, or undefined when the figures cannot
+ * be summed exactly here.
+ */
+export function fileRollups(state: FileState, ids: RollupIds): RollupRows[] | undefined {
+  const places = state.figurePlaces();
+  if (places === undefined) return undefined;
+  try {
+    return computeRollups(state, ids, places);
+  } catch (error) {
+    if (error instanceof Unsafe) return undefined;
+    throw error;
+  }
+}
+
+function computeRollups(state: FileState, ids: RollupIds, places: { money: number; discount: number }): RollupRows[] {
+  const lines = state.lines();
+  const orders = state.orderColumns();
+  const money = places.money;
+  const ratio = places.discount;
+  const moneyDivisor = 10 ** (DECIMAL_PLACES - money);
+  const ratioDivisor = 10 ** (DECIMAL_PLACES - ratio);
+  const ratioUnit = 10 ** ratio;
+  // gross, shipping and cost are in 10^-money units; discount and revenue in 10^-(money + ratio).
+  const revenuePlaces = money + ratio;
+
+  // Days in date order; each day's month and year.
+  const dayNames = state.days.names;
+  const dayOrder = dayNames.map((_, i) => i).sort((a, b) => (dayNames[a] < dayNames[b] ? -1 : 1));
+  const dayRank = new Int32Array(dayNames.length);
+  dayOrder.forEach((day, rank) => {
+    dayRank[day] = rank;
+  });
+  const months: string[] = [];
+  const years: string[] = [];
+  const dayMonth = new Int32Array(dayNames.length);
+  const dayYear = new Int32Array(dayNames.length);
+  {
+    const monthIndex = new Map<string, number>();
+    const yearIndex = new Map<string, number>();
+    for (const day of dayOrder) {
+      const month = `${dayNames[day].slice(0, 7)}-01`;
+      const year = `${dayNames[day].slice(0, 4)}-01-01`;
+      if (!monthIndex.has(month)) monthIndex.set(month, months.push(month) - 1);
+      if (!yearIndex.has(year)) yearIndex.set(year, years.push(year) - 1);
+      dayMonth[day] = monthIndex.get(month)!;
+      dayYear[day] = yearIndex.get(year)!;
+    }
+  }
+  const monthYear = months.map((month) => years.indexOf(`${month.slice(0, 4)}-01-01`));
+
+  const productCount = state.productCount;
+  const regionCount = state.regions.names.length;
+  const categoryCount = state.categories.names.length;
+  const customerCount = state.customerCount;
+
+  const byMonthProductRegion = new Cells([productCount, regionCount], 8);
+  const byDayCategoryRegion = new Cells([categoryCount, regionCount], 9); // measure 8: orders
+  const byDayRegion = new Cells([regionCount, 1], 9);
+  const byMonthCustomer = new Cells([customerCount, 1], 4); // orders, revenue, first rank, last rank
+
+  // The lines of each order, together (a counting sort of line slots by order).
+  const start = new Int32Array(orders.count + 1);
+  for (let i = 0; i < lines.count; i++) start[lines.order[i] + 1]++;
+  for (let o = 0; o < orders.count; o++) start[o + 1] += start[o];
+  const slots = new Int32Array(lines.count);
+  {
+    const next = start.slice(0, orders.count);
+    for (let i = 0; i < lines.count; i++) slots[next[lines.order[i]]++] = i;
+  }
+
+  const figures = new Float64Array(8);
+  const seenCategory = new Int32Array(categoryCount).fill(-1);
+  for (let o = 0; o < orders.count; o++) {
+    const day = orders.day[o];
+    const region = orders.region[o];
+    const dayRegion = byDayRegion.cell(day, region);
+    let orderRevenue = 0;
+    for (let s = start[o]; s < start[o + 1]; s++) {
+      const i = slots[s];
+      const product = lines.product[i];
+      const quantity = lines.quantity[i];
+      const gross = safe(quantity * (lines.price[i] / moneyDivisor));
+      const discount = safe(gross * (lines.discount[i] / ratioDivisor));
+      const revenue = safe(gross * ratioUnit - discount);
+      const unitCost = lines.cost[i];
+      figures[LINES] = 1;
+      figures[QUANTITY] = quantity;
+      figures[GROSS] = gross;
+      figures[DISCOUNT] = discount;
+      figures[REVENUE] = revenue;
+      figures[SHIPPING] = lines.shipping[i] / moneyDivisor;
+      figures[COSTED_REVENUE] = Number.isNaN(unitCost) ? 0 : revenue;
+      figures[COST] = Number.isNaN(unitCost) ? 0 : safe(quantity * (unitCost / moneyDivisor));
+      orderRevenue += revenue;
+
+      const category = state.productCategory(product);
+      const productCell = byMonthProductRegion.cell(dayMonth[day], product, region);
+      const categoryCell = byDayCategoryRegion.cell(day, category, region);
+      for (let m = 0; m < 8; m++) {
+        byMonthProductRegion.add(productCell, m, figures[m]);
+        byDayCategoryRegion.add(categoryCell, m, figures[m]);
+        byDayRegion.add(dayRegion, m, figures[m]);
+      }
+      if (seenCategory[category] !== o) {
+        seenCategory[category] = o;
+        byDayCategoryRegion.add(categoryCell, 8, 1);
+      }
+    }
+    byDayRegion.add(dayRegion, 8, 1);
+
+    const customerCell = byMonthCustomer.cell(dayMonth[day], orders.customer[o]);
+    const rank = dayRank[day];
+    const known = byMonthCustomer.measures[0][customerCell] > 0;
+    byMonthCustomer.add(customerCell, 0, 1);
+    byMonthCustomer.add(customerCell, 1, orderRevenue);
+    const range = byMonthCustomer.measures;
+    if (!known || rank < range[2][customerCell]) range[2][customerCell] = rank;
+    if (!known || rank > range[3][customerCell]) range[3][customerCell] = rank;
+  }
+
+  const byYearProductRegion = new Cells([productCount, regionCount], 8);
+  rollUp(byMonthProductRegion, byYearProductRegion, (month, product, region) => [monthYear[month], product, region]);
+  const byYearProduct = new Cells([productCount, 1], 8);
+  rollUp(byYearProductRegion, byYearProduct, (year, product) => [year, product, 0]);
+
+  const byYearCustomer = new Cells([customerCount, 1], 4);
+  for (let cell = 0; cell < byMonthCustomer.size; cell++) {
+    const m = byMonthCustomer.measures;
+    const target = byYearCustomer.cell(monthYear[byMonthCustomer.keys[0][cell]], byMonthCustomer.keys[1][cell]);
+    const t = byYearCustomer.measures;
+    const known = t[0][target] > 0;
+    t[0][target] += m[0][cell];
+    t[1][target] += m[1][cell];
+    if (!known || m[2][cell] < t[2][target]) t[2][target] = m[2][cell];
+    if (!known || m[3][cell] > t[3][target]) t[3][target] = m[3][cell];
+  }
+
+  for (const cells of [byMonthProductRegion, byYearProductRegion, byYearProduct, byDayCategoryRegion, byDayRegion]) {
+    for (const measure of cells.measures) for (let cell = 0; cell < cells.size; cell++) safe(measure[cell]);
+  }
+  for (let cell = 0; cell < byYearCustomer.size; cell++) safe(byYearCustomer.measures[1][cell]);
+
+  const lineMeasures = (cells: Cells, cell: number) =>
+    `${cells.measures[LINES][cell]}\t${cells.measures[QUANTITY][cell]}\t${decimal(cells.measures[GROSS][cell], money)}\t${decimal(
+      cells.measures[DISCOUNT][cell],
+      revenuePlaces,
+    )}\t${decimal(cells.measures[REVENUE][cell], revenuePlaces)}\t${decimal(cells.measures[SHIPPING][cell], money)}\t${decimal(
+      cells.measures[COSTED_REVENUE][cell],
+      revenuePlaces,
+    )}\t${decimal(cells.measures[COST][cell], money)}`;
+
+  function* rows(cells: Cells, row: (cell: number) => string): Generator<string> {
+    for (let cell = 0; cell < cells.size; cell++) yield row(cell);
+  }
+  const [monthOf, productOf, regionOf] = byMonthProductRegion.keys;
+  const customerRow = (period: string[], cells: Cells) =>
+    rows(cells, (cell) => {
+      const m = cells.measures;
+      return `${period[cells.keys[0][cell]]}\t${ids.customer[cells.keys[1][cell]]}\t${m[0][cell]}\t${decimal(m[1][cell], revenuePlaces)}\t${
+        dayNames[dayOrder[m[2][cell]]]
+      }\t${dayNames[dayOrder[m[3][cell]]]}\n`;
+    });
+
+  return [
+    {
+      table: 'sales_by_month_product_region',
+      columns: `month, product_id, region_id, ${LINE_MEASURE_COLUMNS}`,
+      chunks: () =>
+        chunked(
+          rows(
+            byMonthProductRegion,
+            (cell) =>
+              `${months[monthOf[cell]]}\t${ids.product[productOf[cell]]}\t${ids.region[regionOf[cell]]}\t${lineMeasures(byMonthProductRegion, cell)}\n`,
+          ),
+        ),
+    },
+    {
+      table: 'sales_by_year_product_region',
+      columns: `year, product_id, region_id, ${LINE_MEASURE_COLUMNS}`,
+      chunks: () =>
+        chunked(
+          rows(
+            byYearProductRegion,
+            (cell) =>
+              `${years[byYearProductRegion.keys[0][cell]]}\t${ids.product[byYearProductRegion.keys[1][cell]]}\t${
+                ids.region[byYearProductRegion.keys[2][cell]]
+              }\t${lineMeasures(byYearProductRegion, cell)}\n`,
+          ),
+        ),
+    },
+    {
+      table: 'sales_by_year_product',
+      columns: `year, product_id, ${LINE_MEASURE_COLUMNS}`,
+      chunks: () =>
+        chunked(
+          rows(
+            byYearProduct,
+            (cell) =>
+              `${years[byYearProduct.keys[0][cell]]}\t${ids.product[byYearProduct.keys[1][cell]]}\t${lineMeasures(byYearProduct, cell)}\n`,
+          ),
+        ),
+    },
+    {
+      table: 'sales_through_year_product_region',
+      columns: 'year, product_id, region_id, quantity, revenue',
+      chunks: () => chunked(throughYearRows(byYearProductRegion, years, ids, revenuePlaces)),
+    },
+    {
+      table: 'sales_by_day_category_region',
+      columns: `sale_date, category_id, region_id, orders, ${LINE_MEASURE_COLUMNS}`,
+      chunks: () =>
+        chunked(
+          rows(
+            byDayCategoryRegion,
+            (cell) =>
+              `${dayNames[byDayCategoryRegion.keys[0][cell]]}\t${ids.category[byDayCategoryRegion.keys[1][cell]]}\t${
+                ids.region[byDayCategoryRegion.keys[2][cell]]
+              }\t${byDayCategoryRegion.measures[8][cell]}\t${lineMeasures(byDayCategoryRegion, cell)}\n`,
+          ),
+        ),
+    },
+    {
+      table: 'sales_by_day_region',
+      columns: `sale_date, region_id, orders, ${LINE_MEASURE_COLUMNS}`,
+      chunks: () =>
+        chunked(
+          rows(
+            byDayRegion,
+            (cell) =>
+              `${dayNames[byDayRegion.keys[0][cell]]}\t${ids.region[byDayRegion.keys[1][cell]]}\t${byDayRegion.measures[8][cell]}\t${lineMeasures(
+                byDayRegion,
+                cell,
+              )}\n`,
+          ),
+        ),
+    },
+    {
+      table: 'customers_by_day',
+      columns: 'sale_date, previous_sale_date, customers',
+      chunks: () => chunked(customerDayRows(state, dayRank, dayNames, dayOrder)),
+    },
+    {
+      table: 'sales_by_month_customer',
+      columns: ROLLUP_CUSTOMER_COLUMNS('month'),
+      chunks: () => chunked(customerRow(months, byMonthCustomer)),
+    },
+    {
+      table: 'sales_by_year_customer',
+      columns: ROLLUP_CUSTOMER_COLUMNS('year'),
+      chunks: () => chunked(customerRow(years, byYearCustomer)),
+    },
+  ];
+}
+
+const ROLLUP_CUSTOMER_COLUMNS = (period: string) => `${period}, customer_id, orders, revenue, first_day, last_day`;
+
+/** Sums every cell of `from` into the cell of `to` that `key` maps it to. */
+function rollUp(from: Cells, to: Cells, key: (a: number, b: number, c: number) => [number, number, number]): void {
+  for (let cell = 0; cell < from.size; cell++) {
+    const [a, b, c] = key(from.keys[0][cell], from.keys[1][cell], from.keys[2][cell]);
+    const target = to.cell(a, b, c);
+    for (let m = 0; m < from.measures.length; m++) to.add(target, m, from.measures[m][cell]);
+  }
+}
+
+/** Running quantity and revenue per product and region through each year of the data, from its first year. */
+function* throughYearRows(byYear: Cells, years: string[], ids: RollupIds, revenuePlaces: number): Generator<string> {
+  const [yearOf, productOf, regionOf] = byYear.keys;
+  const regionRadix = Math.max(0, ...regionOf) + 1;
+  const pairs = new Map<number, number[]>();
+  for (let cell = 0; cell < byYear.size; cell++) {
+    const pair = productOf[cell] * regionRadix + regionOf[cell];
+    const cells = pairs.get(pair);
+    if (cells === undefined) pairs.set(pair, [cell]);
+    else cells.push(cell);
+  }
+  const sales = new Float64Array(years.length * 2);
+  for (const cells of pairs.values()) {
+    sales.fill(0);
+    let first = years.length;
+    for (const cell of cells) {
+      sales[yearOf[cell] * 2] = byYear.measures[QUANTITY][cell];
+      sales[yearOf[cell] * 2 + 1] = byYear.measures[REVENUE][cell];
+      first = Math.min(first, yearOf[cell]);
+    }
+    const prefix = `\t${ids.product[productOf[cells[0]]]}\t${ids.region[regionOf[cells[0]]]}\t`;
+    let quantity = 0;
+    let revenue = 0;
+    for (let year = first; year < years.length; year++) {
+      quantity += sales[year * 2];
+      revenue += sales[year * 2 + 1];
+      yield `${years[year]}${prefix}${quantity}\t${decimal(safe(revenue), revenuePlaces)}\n`;
+    }
+  }
+}
+
+/** customers_by_day: each customer's distinct order days, each with the customer's previous order day. */
+function* customerDayRows(state: FileState, dayRank: Int32Array, dayNames: string[], dayOrder: number[]): Generator<string> {
+  const orders = state.orderColumns();
+  const dayCount = dayNames.length;
+  const keys = new Float64Array(orders.count);
+  for (let o = 0; o < orders.count; o++) keys[o] = orders.customer[o] * dayCount + dayRank[orders.day[o]];
+  keys.sort();
+  const counts = new Map<number, number>();
+  let customer = -1;
+  let previous = -1;
+  for (let k = 0; k < keys.length; k++) {
+    if (k > 0 && keys[k] === keys[k - 1]) continue;
+    const owner = Math.floor(keys[k] / dayCount);
+    const rank = keys[k] - owner * dayCount;
+    if (owner !== customer) {
+      customer = owner;
+      previous = -1;
+    }
+    const pair = rank * (dayCount + 1) + previous + 1;
+    counts.set(pair, (counts.get(pair) ?? 0) + 1);
+    previous = rank;
+  }
+  for (const [pair, customers] of counts) {
+    const rank = Math.floor(pair / (dayCount + 1));
+    const previousRank = pair - rank * (dayCount + 1) - 1;
+    yield `${dayNames[dayOrder[rank]]}\t${previousRank === -1 ? '-infinity' : dayNames[dayOrder[previousRank]]}\t${customers}\n`;
+  }
+}

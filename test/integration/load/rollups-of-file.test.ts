@@ -1,0 +1,56 @@
+// A load into an empty database sums its rollups from the file (src/load/file-rollups.ts); every row of every
+// rollup table must equal what the database's own rebuild (src/load/rollup-sql.ts) makes from the tables.
+import { expect } from 'chai';
+import { generateSales } from '../../../src/generate/sales-generator.js';
+import { ROLLUP_TABLES } from '../../../src/load/rollup-sql.js';
+import { type TestDatabase, useTestDatabase } from '../../support/database.js';
+import { csvOf, load, writeFile } from '../../support/sales-files.js';
+
+/** Rows of `table` that its SQL rebuild would not make, and rows it would make that the table lacks. */
+async function differences(db: TestDatabase, table: string, rebuild: string): Promise<{ extra: number; missing: number }> {
+  const client = await db.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`CREATE TEMP TABLE loaded ON COMMIT DROP AS SELECT * FROM ${table}`);
+    await client.query(`DELETE FROM ${table}`);
+    await client.query(rebuild, [1]);
+    const { rows } = await client.query(`SELECT
+      (SELECT count(*) FROM (SELECT * FROM loaded EXCEPT ALL SELECT * FROM ${table}) AS x)::int AS extra,
+      (SELECT count(*) FROM (SELECT * FROM ${table} EXCEPT ALL SELECT * FROM loaded) AS x)::int AS missing`);
+    return rows[0];
+  } finally {
+    await client.query('ROLLBACK');
+    client.release();
+  }
+}
+
+async function expectRollupsAsRebuilt(db: TestDatabase): Promise<void> {
+  const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM sales_by_month_product_region');
+  expect(rows[0].n).to.be.greaterThan(0);
+  for (const rollup of Object.values(ROLLUP_TABLES)) {
+    expect(await differences(db, rollup.table, rollup.contribution('all')), rollup.table).to.deep.equal({ extra: 0, missing: 0 });
+  }
+}
+
+describe('rollups of a load into an empty database', () => {
+  const db = useTestDatabase({ each: true });
+
+  it('equal the database rebuild, row for row, over generated data with costs, discounts, duplicates and conflicts', async () => {
+    const lines = [...generateSales({ rows: 4000, seed: 7, extraColumns: true })];
+    // A repeated line key (the last wins) and a conflicting row (rejected) on top of the generated ones.
+    const repeated = { ...lines[10], quantity: lines[10].quantity + 3 };
+    const conflicting = { ...lines[20], productId: 'P-NEW', region: `${lines[20].region}-other` };
+    const file = await writeFile(csvOf([...lines, repeated, conflicting], { style: 'standard', extraColumns: true }));
+    const outcome = await load(db().pool, file);
+    expect(outcome.result?.counts).to.include({ duplicates: 1, rejected: 1 });
+    await expectRollupsAsRebuilt(db());
+  });
+
+  it('are rebuilt by the database when a figure has more decimal places than the loader sums exactly', async () => {
+    const lines = [...generateSales({ rows: 300, seed: 8 })];
+    lines[5] = { ...lines[5], unitPrice: '19.123456' };
+    const file = await writeFile(csvOf(lines));
+    expect((await load(db().pool, file)).result?.counts.inserted).to.equal(300);
+    await expectRollupsAsRebuilt(db());
+  });
+});
