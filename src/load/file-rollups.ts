@@ -375,7 +375,7 @@ function rollUp(from: Cells, to: Cells, key: (a: number, b: number, c: number) =
 /** Running quantity and revenue per product and region through each year of the data, from its first year. */
 function* throughYearRows(byYear: Cells, years: string[], ids: RollupIds, revenuePlaces: number): Generator<string> {
   const [yearOf, productOf, regionOf] = byYear.keys;
-  const regionRadix = Math.max(0, ...regionOf) + 1;
+  const regionRadix = regionOf.reduce((max, region) => Math.max(max, region), 0) + 1;
   const pairs = new Map<number, number[]>();
   for (let cell = 0; cell < byYear.size; cell++) {
     const pair = productOf[cell] * regionRadix + regionOf[cell];
