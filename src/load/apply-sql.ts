@@ -152,14 +152,29 @@ export const CATEGORY_IDS = `SELECT name, category_id FROM categories`;
 export const HOLDS_NO_SALES = `SELECT NOT EXISTS (SELECT FROM order_items) AND NOT EXISTS (SELECT FROM orders) AS empty`;
 
 /**
- * Bulk path, into an empty database: row-level foreign-key triggers dominate a large insert, so the keys
- * are dropped, the rows inserted, and the keys added back, which PostgreSQL validates in one set-based pass.
- * The table locks this takes hold nothing back: there is no data to read yet.
+ * Bulk path, into an empty database: maintaining indexes row by row and firing row-level foreign-key triggers
+ * dominate a large insert, so the keys and indexes of the tables the load fills (and the foreign keys that
+ * reference them) are dropped, the rows inserted, and all of it created again: indexes built in one sort each,
+ * foreign keys validated in one set-based pass. The table locks this takes hold readers back until the
+ * commit, when there is data to read; before it there is none.
+ * Returns, per key or index, the statement that drops it and the one that creates it again, in the order to
+ * drop them (foreign keys, then plain indexes, then primary and unique keys); create in reverse.
  */
-export const DROP_FACT_FOREIGN_KEYS = `
-ALTER TABLE order_items DROP CONSTRAINT order_items_order_id_fkey, DROP CONSTRAINT order_items_product_id_fkey;
-ALTER TABLE orders DROP CONSTRAINT orders_customer_id_fkey, DROP CONSTRAINT orders_region_id_fkey,
-  DROP CONSTRAINT orders_payment_method_id_fkey`;
+export const KEYS_AND_INDEXES = `
+SELECT drop_statement, create_statement FROM (
+  SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname) AS drop_statement,
+         format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) AS create_statement,
+         CASE contype WHEN 'f' THEN 1 ELSE 3 END AS phase
+  FROM pg_constraint
+  WHERE contype IN ('p', 'u', 'f') AND (conrelid = ANY ($1::regclass[]) OR confrelid = ANY ($1::regclass[]))
+  UNION ALL
+  SELECT format('DROP INDEX %s', indexrelid::regclass), pg_get_indexdef(indexrelid), 2
+  FROM pg_index i
+  WHERE indrelid = ANY ($1::regclass[]) AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u'))
+) AS definitions
+ORDER BY phase, drop_statement`;
+
+export const ANALYZE_FACTS = `ANALYZE orders; ANALYZE order_items`;
 
 export const INSERT_ORDERS = `
 INSERT INTO orders (code, customer_id, region_id, payment_method_id, sale_date)
@@ -171,16 +186,6 @@ SELECT o.order_id, p.product_id, s.quantity, s.unit_price, s.discount, s.shippin
 FROM stage_lines s
 JOIN orders o ON o.code = s.order_code
 JOIN products p ON p.code = s.product_code`;
-
-export const ADD_FACT_FOREIGN_KEYS = `
-ALTER TABLE orders
-  ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customers,
-  ADD CONSTRAINT orders_region_id_fkey FOREIGN KEY (region_id) REFERENCES regions,
-  ADD CONSTRAINT orders_payment_method_id_fkey FOREIGN KEY (payment_method_id) REFERENCES payment_methods;
-ALTER TABLE order_items
-  ADD CONSTRAINT order_items_order_id_fkey FOREIGN KEY (order_id) REFERENCES orders ON DELETE CASCADE,
-  ADD CONSTRAINT order_items_product_id_fkey FOREIGN KEY (product_id) REFERENCES products;
-ANALYZE orders; ANALYZE order_items`;
 
 /** replace: the database keeps exactly the file's content. Returns the number of order lines deleted. */
 export const DELETE_ABSENT_LINES = `

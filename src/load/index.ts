@@ -203,6 +203,9 @@ async function rebuildRollup(exec: Statement, rollup: Rollup): Promise<void> {
   await exec(`rebuild ${rollup.table}`, rollup.contribution('all'), [1]);
 }
 
+/** The tables a load into an empty database fills without keys or indexes, creating them afterwards. */
+const BULK_TABLES = ['orders', 'order_items', ...Object.values(ROLLUP_TABLES).map((rollup) => rollup.table)];
+
 /** The database ids of the file's products, customers, regions and categories, by their FileState indexes. */
 async function idsOfFile(client: PoolClient, state: FileState): Promise<RollupIds> {
   const ids = async (sql: string, names: Iterable<string>, count: number) => {
@@ -261,12 +264,14 @@ async function applyStaged(client: PoolClient, exec: Statement, state: FileState
   let counts: { inserted: number; updated: number; unchanged: number; deleted: number };
   if (empty) {
     // Into an empty database every line is new: insert in bulk and build the rollups in one pass.
-    await exec('drop fact foreign keys', apply.DROP_FACT_FOREIGN_KEYS);
+    const { rows: keys } = await exec('read keys and indexes', apply.KEYS_AND_INDEXES, [BULK_TABLES]);
+    for (const key of keys) await exec(key.drop_statement, key.drop_statement);
     const orders = await exec('insert orders', apply.INSERT_ORDERS);
     const lines = await exec('insert order items', apply.INSERT_ORDER_ITEMS);
-    await exec('add fact foreign keys', apply.ADD_FACT_FOREIGN_KEYS);
-    if (options.mode === 'replace') await exec('delete orphans', apply.DELETE_ORPHANS);
     await buildRollupsOfFile(client, exec, state, options);
+    for (const key of keys.reverse()) await exec(key.create_statement, key.create_statement);
+    await exec('analyze orders and order items', apply.ANALYZE_FACTS);
+    if (options.mode === 'replace') await exec('delete orphans', apply.DELETE_ORPHANS);
     counts = { inserted: lines.rowCount ?? 0, updated: 0, unchanged: 0, deleted: 0 };
     options.logger?.debug({ orders: orders.rowCount }, 'bulk insert into an empty database');
   } else {
