@@ -1,5 +1,6 @@
 // The set-based statements that apply one staged file, in order, inside the load's transaction.
 // Staging tables are temporary (dropped at commit); rows are matched on the CSV's codes.
+import { lineFacts } from './rollup-sql.js';
 
 export const CREATE_STAGING = `
 CREATE TEMP TABLE stage_rows (
@@ -119,6 +120,11 @@ SELECT o.customer_id, date_trunc('month', o.sale_date)::date AS month FROM order
 UNION
 SELECT n.customer_id, date_trunc('month', n.sale_date)::date FROM incoming_orders n JOIN touched_orders t USING (code);
 ANALYZE touched_orders; ANALYZE touched_customers; ANALYZE touched_customer_months`;
+
+/** The touched orders' lines with what the rollups group by: before the change negated, after it as they are. */
+const TOUCHED_LINES = 'WHERE o.code IN (SELECT code FROM touched_orders)';
+export const COPY_OLD_FACTS = `CREATE TEMP TABLE touched_facts ON COMMIT DROP AS ${lineFacts(-1, TOUCHED_LINES)}`;
+export const COPY_NEW_FACTS = `INSERT INTO touched_facts ${lineFacts(1, TOUCHED_LINES)}; ANALYZE touched_facts`;
 
 export const UPSERT_ORDERS = `
 INSERT INTO orders AS o (code, customer_id, region_id, payment_method_id, sale_date)

@@ -8,7 +8,7 @@ import * as apply from './apply-sql.js';
 import { type ColumnMap, InputFormatError, mapColumns } from './columns.js';
 import { fileRollups, type RollupIds } from './file-rollups.js';
 import { FileState } from './file-state.js';
-import { applyDelta, deltaTable, ROLLUP_TABLES, type Rollup } from './rollup-sql.js';
+import { applyDelta, applyNetChange, deltaTable, ROLLUP_TABLES, type Rollup, rebuildStatement } from './rollup-sql.js';
 import { openRecordSource, type SourceFormat } from './source.js';
 import { localDay, type SaleLine, validateLine } from './validate-line.js';
 
@@ -168,39 +168,44 @@ function statements(client: PoolClient, options: LoadOptions): Statement {
   return (name, sql, params) => step(options, name, () => client.query(sql, params));
 }
 
-/** Before an append changes its orders: each rollup's touched part is taken out (into its delta, negated). */
+/** Before an append changes its orders: their lines' old contributions, and the parts of rollups it recomputes. */
 async function takeOutTouched(exec: Statement, skip: Set<string>): Promise<void> {
+  await exec('copy touched lines before the change', apply.COPY_OLD_FACTS);
   for (const rollup of Object.values(ROLLUP_TABLES) as Rollup[]) {
-    if (skip.has(rollup.table)) continue;
-    if (rollup.remove) {
-      await exec(`remove touched rows of ${rollup.table}`, rollup.remove);
+    if (skip.has(rollup.table) || rollup.kind === 'net') continue;
+    if (rollup.kind === 'recompute') {
+      if (rollup.remove) await exec(`remove touched rows of ${rollup.table}`, rollup.remove);
       continue;
     }
-    await exec(
-      `create ${deltaTable(rollup.table)}`,
-      `CREATE TEMP TABLE ${deltaTable(rollup.table)} (LIKE ${rollup.table}) ON COMMIT DROP`,
-    );
+    const delta = deltaTable(rollup.table);
+    await exec(`create ${delta}`, `CREATE TEMP TABLE ${delta} (LIKE ${rollup.table}) ON COMMIT DROP`);
     await exec(`old contributions to ${rollup.table}`, rollup.contribution('touched'), [-1]);
   }
 }
 
-/** After: the new contributions, then one net upsert per rollup (recomputed tables: their rows again). */
+/** After: the new contributions, one net upsert per additive rollup; recomputed tables get their rows again. */
 async function putBackTouched(exec: Statement, skip: Set<string>): Promise<void> {
+  await exec('copy touched lines after the change', apply.COPY_NEW_FACTS);
   for (const rollup of Object.values(ROLLUP_TABLES) as Rollup[]) {
     if (skip.has(rollup.table)) continue;
-    if (rollup.remove) {
+    if (rollup.kind === 'recompute') {
       await exec(`recompute touched rows of ${rollup.table}`, rollup.contribution('touched'), [1]);
       continue;
     }
-    await exec(`new contributions to ${rollup.table}`, rollup.contribution('touched'), [1]);
-    await exec(`apply net change to ${rollup.table}`, applyDelta(rollup));
+    if (rollup.kind === 'net') {
+      await exec(`apply net change to ${rollup.table}`, applyNetChange(rollup));
+    } else {
+      await exec(`new contributions to ${rollup.table}`, rollup.contribution('touched'), [1]);
+      await exec(`apply net change to ${rollup.table}`, applyDelta(rollup));
+    }
     await exec(`drop empty rows of ${rollup.table}`, `DELETE FROM ${rollup.table} WHERE ${rollup.measures[0]} = 0`);
   }
 }
 
 async function rebuildRollup(exec: Statement, rollup: Rollup): Promise<void> {
   await exec(`empty ${rollup.table}`, `DELETE FROM ${rollup.table}`);
-  await exec(`rebuild ${rollup.table}`, rollup.contribution('all'), [1]);
+  const [sql, params] = rebuildStatement(rollup);
+  await exec(`rebuild ${rollup.table}`, sql, params);
 }
 
 /** The tables a load into an empty database fills without keys or indexes, creating them afterwards. */

@@ -1,79 +1,98 @@
-// Maintenance of the aggregation layer (migrations/0002-0004). An append writes the touched orders' old
-// contributions (negated) and their new ones into a delta table per rollup and applies the net change in one
-// upsert, so its cost follows the size of the change, not of the database, and cells whose figures do not
-// change are not written; a replace (or a product changing category) rebuilds a table from the facts.
+// Maintenance of the aggregation layer (migrations/0002-0005). An append copies the lines of the orders it
+// touches, with everything the rollups group by, into `touched_facts`: before it changes them with negated
+// figures, after it with their new ones. Each additive rollup then aggregates those rows once and applies the
+// net change in one upsert, so its cost follows the size of the change, not of the database, and cells whose
+// figures do not change are not written. customers_by_day collects old and new contributions in a delta table;
+// the customer rollups and the running totals recompute the cells touched. A replace (or a product changing
+// category) rebuilds a table from all the facts.
 import { LINE_FIGURES } from '../db/line-figures.js';
 
-export type RollupScope = 'touched' | 'all';
+/** all: every order line, rebuilding the rollup; touched: the append's signed lines, or its touched cells. */
+export type RollupScope = 'all' | 'touched';
 
-const ORDER_FILTER: Record<RollupScope, string> = {
-  touched: 'WHERE o.code IN (SELECT code FROM touched_orders)',
-  all: '',
+/**
+ * One row per order line with what the rollups group by (the order's day, region and customer, the product's
+ * category) and its figures multiplied by `sign`: -1 takes a line's old contribution out.
+ */
+export function lineFacts(sign: 1 | -1, where = ''): string {
+  const signed = (column: string) => (sign === 1 ? `i.${column}` : `-i.${column}`);
+  return `SELECT i.order_id, i.product_id, o.customer_id, o.region_id, o.sale_date, p.category_id, ${sign} AS lines,
+    ${['quantity', 'gross', 'discount', 'revenue', 'shipping_cost', 'cost'].map((c) => `${signed(c)} AS ${c}`).join(', ')},
+    i.unit_cost
+  FROM ${LINE_FIGURES} JOIN orders o USING (order_id) JOIN products p USING (product_id) ${where}`;
+}
+
+const FACTS: Record<RollupScope, string> = {
+  all: `(${lineFacts(1)}) AS f`,
+  touched: 'touched_facts AS f',
 };
+
 const CUSTOMER_FILTER: Record<RollupScope, string> = {
-  touched: 'WHERE customer_id IN (SELECT customer_id FROM touched_customers)',
   all: '',
+  touched: 'WHERE customer_id IN (SELECT customer_id FROM touched_customers)',
 };
 
-/** The temporary table that collects an additive rollup's changes during an append. */
+/** The temporary table that collects customers_by_day's old and new contributions during an append. */
 export const deltaTable = (table: string) => `${table}_delta`;
 
-/** A rebuild writes into the emptied rollup; touched orders' contributions go to its delta table. */
-const into = (scope: RollupScope, table: string) => (scope === 'all' ? table : deltaTable(table));
-
-// $1 is the sign: -1 removes a contribution, 1 adds it.
 const LINE_MEASURES = `
-  $1 * count(*), $1 * sum(i.quantity), $1 * sum(i.gross), $1 * sum(i.discount), $1 * sum(i.revenue),
-  $1 * sum(i.shipping_cost),
-  $1 * coalesce(sum(i.revenue) FILTER (WHERE i.unit_cost IS NOT NULL), 0),
-  $1 * coalesce(sum(i.cost), 0)`;
+  sum(f.lines), sum(f.quantity), sum(f.gross), sum(f.discount), sum(f.revenue), sum(f.shipping_cost),
+  coalesce(sum(f.revenue) FILTER (WHERE f.unit_cost IS NOT NULL), 0), coalesce(sum(f.cost), 0)`;
+/** Orders with a line in the cell: a touched order counts -1 before the change and +1 after it. */
+const ORDERS = `count(DISTINCT f.order_id) FILTER (WHERE f.lines > 0) - count(DISTINCT f.order_id) FILTER (WHERE f.lines < 0)`;
 
 const MEASURE_COLUMNS = 'lines, quantity, gross, discount, revenue, shipping, costed_revenue, cost';
 
 export function productRollup(scope: RollupScope): string {
   return `
-INSERT INTO ${into(scope, 'sales_by_month_product_region')} (month, product_id, region_id, ${MEASURE_COLUMNS})
-SELECT date_trunc('month', o.sale_date)::date, i.product_id, o.region_id, ${LINE_MEASURES}
-FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
-${ORDER_FILTER[scope]}
-GROUP BY 1, i.product_id, o.region_id`;
+SELECT date_trunc('month', f.sale_date)::date, f.product_id, f.region_id, ${LINE_MEASURES}
+FROM ${FACTS[scope]}
+GROUP BY 1, f.product_id, f.region_id`;
 }
 
-// A coarser rollup's rebuild from a finer one, signed like LINE_MEASURES.
-const SUM_MEASURES = `$1 * sum(lines), $1 * sum(quantity), $1 * sum(gross), $1 * sum(discount), $1 * sum(revenue),
-  $1 * sum(shipping), $1 * sum(costed_revenue), $1 * sum(cost)`;
+// A coarser rollup's rebuild from a finer one.
+const SUM_MEASURES = `sum(lines), sum(quantity), sum(gross), sum(discount), sum(revenue), sum(shipping), sum(costed_revenue),
+  sum(cost)`;
 
-/** Touched orders: from their lines. A rebuild: from the monthly table, rebuilt just before (far fewer rows). */
+/** Touched lines: from their facts. A rebuild: from the monthly table, rebuilt just before (far fewer rows). */
 export function yearProductRegionRollup(scope: RollupScope): string {
   if (scope === 'all') {
     return `
-INSERT INTO sales_by_year_product_region (year, product_id, region_id, ${MEASURE_COLUMNS})
 SELECT date_trunc('year', month)::date, product_id, region_id, ${SUM_MEASURES}
 FROM sales_by_month_product_region
 GROUP BY 1, product_id, region_id`;
   }
   return `
-INSERT INTO ${into(scope, 'sales_by_year_product_region')} (year, product_id, region_id, ${MEASURE_COLUMNS})
-SELECT date_trunc('year', o.sale_date)::date, i.product_id, o.region_id, ${LINE_MEASURES}
-FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
-${ORDER_FILTER[scope]}
-GROUP BY 1, i.product_id, o.region_id`;
+SELECT date_trunc('year', f.sale_date)::date, f.product_id, f.region_id, ${LINE_MEASURES}
+FROM ${FACTS[scope]}
+GROUP BY 1, f.product_id, f.region_id`;
 }
 
 export function yearProductRollup(scope: RollupScope): string {
   if (scope === 'all') {
     return `
-INSERT INTO sales_by_year_product (year, product_id, ${MEASURE_COLUMNS})
 SELECT year, product_id, ${SUM_MEASURES}
 FROM sales_by_year_product_region
 GROUP BY year, product_id`;
   }
   return `
-INSERT INTO ${into(scope, 'sales_by_year_product')} (year, product_id, ${MEASURE_COLUMNS})
-SELECT date_trunc('year', o.sale_date)::date, i.product_id, ${LINE_MEASURES}
-FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
-${ORDER_FILTER[scope]}
-GROUP BY 1, i.product_id`;
+SELECT date_trunc('year', f.sale_date)::date, f.product_id, ${LINE_MEASURES}
+FROM ${FACTS[scope]}
+GROUP BY 1, f.product_id`;
+}
+
+export function categoryRollup(scope: RollupScope): string {
+  return `
+SELECT f.sale_date, f.category_id, f.region_id, ${ORDERS}, ${LINE_MEASURES}
+FROM ${FACTS[scope]}
+GROUP BY f.sale_date, f.category_id, f.region_id`;
+}
+
+export function regionRollup(scope: RollupScope): string {
+  return `
+SELECT f.sale_date, f.region_id, ${ORDERS}, ${LINE_MEASURES}
+FROM ${FACTS[scope]}
+GROUP BY f.sale_date, f.region_id`;
 }
 
 // Customer cells are recomputed, not shifted (first and last days cannot be subtracted): the cells an append
@@ -88,16 +107,17 @@ WHERE y.customer_id = t.customer_id AND y.year = t.year`;
 
 export function monthCustomerRollup(scope: RollupScope): string {
   // Revenue per order first: grouping orders by customer then needs count(*), not count(DISTINCT) (faster).
-  const touched = `JOIN orders o USING (order_id)
-    JOIN touched_customer_months t ON t.customer_id = o.customer_id
-     AND o.sale_date >= t.month AND o.sale_date < t.month + interval '1 month'`;
+  // Touched cells: the orders in them found through the customer index, their lines through the key.
+  const touched = `WHERE i.order_id IN (
+    SELECT o.order_id FROM orders o JOIN touched_customer_months t ON t.customer_id = o.customer_id
+     AND o.sale_date >= t.month AND o.sale_date < t.month + interval '1 month')`;
   return `
 INSERT INTO sales_by_month_customer (month, customer_id, orders, revenue, first_day, last_day)
 SELECT date_trunc('month', o.sale_date)::date, o.customer_id, $1 * count(*), $1 * sum(t.revenue), min(o.sale_date),
        max(o.sale_date)
 FROM (
   SELECT i.order_id, sum(i.revenue) AS revenue
-  FROM ${LINE_FIGURES} ${scope === 'touched' ? touched : ''}
+  FROM ${LINE_FIGURES} ${scope === 'all' ? '' : touched}
   GROUP BY i.order_id
 ) AS t JOIN orders o USING (order_id)
 GROUP BY 1, o.customer_id`;
@@ -111,7 +131,7 @@ export function yearCustomerRollup(scope: RollupScope): string {
 INSERT INTO sales_by_year_customer (year, customer_id, orders, revenue, first_day, last_day)
 SELECT date_trunc('year', m.month)::date, m.customer_id, $1 * sum(m.orders), $1 * sum(m.revenue), min(m.first_day),
        max(m.last_day)
-FROM sales_by_month_customer m ${scope === 'touched' ? touched : ''}
+FROM sales_by_month_customer m ${scope === 'all' ? '' : touched}
 GROUP BY 1, m.customer_id`;
 }
 
@@ -128,27 +148,10 @@ LEFT JOIN sales_by_year_product_region s ON s.year = y.year AND s.product_id = p
 WINDOW pair AS (PARTITION BY p.product_id, p.region_id ORDER BY y.year)`;
 }
 
-export function categoryRollup(scope: RollupScope): string {
-  return `
-INSERT INTO ${into(scope, 'sales_by_day_category_region')} (sale_date, category_id, region_id, orders, ${MEASURE_COLUMNS})
-SELECT o.sale_date, p.category_id, o.region_id, $1 * count(DISTINCT o.order_id), ${LINE_MEASURES}
-FROM ${LINE_FIGURES} JOIN orders o USING (order_id) JOIN products p USING (product_id)
-${ORDER_FILTER[scope]}
-GROUP BY o.sale_date, p.category_id, o.region_id`;
-}
-
-export function regionRollup(scope: RollupScope): string {
-  return `
-INSERT INTO ${into(scope, 'sales_by_day_region')} (sale_date, region_id, orders, ${MEASURE_COLUMNS})
-SELECT o.sale_date, o.region_id, $1 * count(DISTINCT o.order_id), ${LINE_MEASURES}
-FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
-${ORDER_FILTER[scope]}
-GROUP BY o.sale_date, o.region_id`;
-}
-
+/** $1 is the sign: -1 takes the touched customers' old contribution out. */
 export function customerDaysRollup(scope: RollupScope): string {
   return `
-INSERT INTO ${into(scope, 'customers_by_day')} (sale_date, previous_sale_date, customers)
+INSERT INTO ${scope === 'all' ? 'customers_by_day' : deltaTable('customers_by_day')} (sale_date, previous_sale_date, customers)
 SELECT sale_date, previous_sale_date, $1 * count(*)
 FROM (
   SELECT sale_date, coalesce(lag(sale_date) OVER (PARTITION BY customer_id ORDER BY sale_date), '-infinity') AS previous_sale_date
@@ -159,27 +162,45 @@ GROUP BY sale_date, previous_sale_date`;
 
 const LINE_TABLE_MEASURES = MEASURE_COLUMNS.split(', ');
 
+/**
+ * How an append maintains a rollup. net: its rows from the signed touched facts, applied in one upsert.
+ * delta: old and new contributions ($1 the sign) into a delta table, then one upsert. recompute: the touched
+ * part removed before the change and computed again after it.
+ */
+export type Rollup =
+  | { kind: 'net'; table: string; key: readonly string[]; measures: readonly string[]; rows: (scope: RollupScope) => string }
+  | {
+      kind: 'delta' | 'recompute';
+      table: string;
+      key: readonly string[];
+      /** Additive columns; a row whose first measure (its count) is 0 holds nothing and is deleted. */
+      measures: readonly string[];
+      /** An INSERT of the scope's rows; $1 is the sign (1 for a rebuild). */
+      contribution: (scope: RollupScope) => string;
+      /** recompute: how the touched part is removed before the change. */
+      remove?: string;
+    };
+
+const net = (table: string, key: string[], measures: string[], rows: (scope: RollupScope) => string): Rollup => ({
+  kind: 'net',
+  table,
+  key,
+  measures,
+  rows,
+});
+
 // In this order: the yearly tables are rebuilt from the monthly ones.
 export const ROLLUP_TABLES = {
-  product: {
-    table: 'sales_by_month_product_region',
-    contribution: productRollup,
-    key: ['month', 'product_id', 'region_id'],
-    measures: LINE_TABLE_MEASURES,
-  },
-  yearProductRegion: {
-    table: 'sales_by_year_product_region',
-    contribution: yearProductRegionRollup,
-    key: ['year', 'product_id', 'region_id'],
-    measures: LINE_TABLE_MEASURES,
-  },
-  yearProduct: {
-    table: 'sales_by_year_product',
-    contribution: yearProductRollup,
-    key: ['year', 'product_id'],
-    measures: LINE_TABLE_MEASURES,
-  },
+  product: net('sales_by_month_product_region', ['month', 'product_id', 'region_id'], LINE_TABLE_MEASURES, productRollup),
+  yearProductRegion: net(
+    'sales_by_year_product_region',
+    ['year', 'product_id', 'region_id'],
+    LINE_TABLE_MEASURES,
+    yearProductRegionRollup,
+  ),
+  yearProduct: net('sales_by_year_product', ['year', 'product_id'], LINE_TABLE_MEASURES, yearProductRollup),
   throughYear: {
+    kind: 'recompute',
     table: 'sales_through_year_product_region',
     contribution: throughYearRollup,
     key: ['year', 'product_id', 'region_id'],
@@ -187,25 +208,22 @@ export const ROLLUP_TABLES = {
     // Small (years x product-region pairs): an append rebuilds it whole.
     remove: 'DELETE FROM sales_through_year_product_region',
   },
-  category: {
-    table: 'sales_by_day_category_region',
-    contribution: categoryRollup,
-    key: ['sale_date', 'category_id', 'region_id'],
-    measures: ['orders', ...LINE_TABLE_MEASURES],
-  },
-  region: {
-    table: 'sales_by_day_region',
-    contribution: regionRollup,
-    key: ['sale_date', 'region_id'],
-    measures: ['orders', ...LINE_TABLE_MEASURES],
-  },
+  category: net(
+    'sales_by_day_category_region',
+    ['sale_date', 'category_id', 'region_id'],
+    ['orders', ...LINE_TABLE_MEASURES],
+    categoryRollup,
+  ),
+  region: net('sales_by_day_region', ['sale_date', 'region_id'], ['orders', ...LINE_TABLE_MEASURES], regionRollup),
   customerDays: {
+    kind: 'delta',
     table: 'customers_by_day',
     contribution: customerDaysRollup,
     key: ['sale_date', 'previous_sale_date'],
     measures: ['customers'],
   },
   monthCustomer: {
+    kind: 'recompute',
     table: 'sales_by_month_customer',
     contribution: monthCustomerRollup,
     key: ['month', 'customer_id'],
@@ -213,23 +231,31 @@ export const ROLLUP_TABLES = {
     remove: REMOVE_TOUCHED_MONTHS,
   },
   yearCustomer: {
+    kind: 'recompute',
     table: 'sales_by_year_customer',
     contribution: yearCustomerRollup,
     key: ['year', 'customer_id'],
     measures: ['orders'],
     remove: REMOVE_TOUCHED_YEARS,
   },
-} as const;
+} satisfies Record<string, Rollup>;
 
-export type Rollup = {
-  table: string;
-  contribution: (scope: RollupScope) => string;
-  key: readonly string[];
-  /** Additive columns; a row whose first measure (its count) is 0 holds nothing and is deleted. */
-  measures: readonly string[];
-  /** Recomputed tables: how a touched part is removed before the change (they have no delta table). */
-  remove?: string;
-};
+/** The statement (and its parameters) that fills an emptied rollup from all the facts. */
+export function rebuildStatement(rollup: Rollup): [string, unknown[]] {
+  if (rollup.kind !== 'net') return [rollup.contribution('all'), [1]];
+  return [`INSERT INTO ${rollup.table} (${[...rollup.key, ...rollup.measures].join(', ')}) ${rollup.rows('all')}`, []];
+}
+
+/** Applies the signed touched facts to a net rollup in one upsert, skipping cells whose change is nil. */
+export function applyNetChange(rollup: Rollup & { kind: 'net' }): string {
+  const { table, key, measures } = rollup;
+  const columns = [...key, ...measures].join(', ');
+  return `
+INSERT INTO ${table} AS r (${columns})
+SELECT * FROM (${rollup.rows('touched')}) AS c (${columns})
+WHERE ${measures.map((m) => `c.${m} <> 0`).join(' OR ')}
+ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${measures.map((m) => `${m} = r.${m} + excluded.${m}`).join(', ')}`;
+}
 
 /** Applies a delta table's net change to its rollup in one upsert, skipping cells whose change is nil. */
 export function applyDelta({ table, key, measures }: Rollup): string {
