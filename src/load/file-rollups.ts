@@ -28,41 +28,71 @@ function safe(value: number): number {
   return value;
 }
 
-/** The exact decimal text of `units` at `places` decimal places, without trailing fractional zeros. */
+/** The exact decimal text of `units` (>= 0) at `places` decimal places, without trailing fractional zeros. */
 function decimal(units: number, places: number): string {
-  if (places === 0) return String(units);
-  const digits = String(units).padStart(places + 1, '0');
-  const fraction = digits.slice(-places).replace(/0+$/, '');
-  return fraction ? `${digits.slice(0, -places)}.${fraction}` : digits.slice(0, -places);
+  let value = units;
+  let scale = places;
+  while (scale > 0 && value % 10 === 0) {
+    value /= 10;
+    scale--;
+  }
+  if (scale === 0) return String(value);
+  const digits = String(value).padStart(scale + 1, '0');
+  return `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+}
+
+/** Key spaces up to this size index their cells in a dense Int32Array (64 MB at most), larger ones in a Map. */
+const DENSE_KEYS = 1 << 24;
+
+/** Growable Int32Array. */
+class IntList {
+  values = new Int32Array(1024);
+
+  set(index: number, value: number): void {
+    if (index >= this.values.length) {
+      const grown = new Int32Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[index] = value;
+  }
 }
 
 /** Cells keyed by up to three small integers, with Float64Array measures. */
 class Cells {
-  private readonly index = new Map<number, number>();
-  readonly keys: [number[], number[], number[]] = [[], [], []];
+  private readonly dense: Int32Array | undefined;
+  private readonly sparse = new Map<number, number>();
+  private readonly keyLists = [new IntList(), new IntList(), new IntList()];
   readonly measures: Float64Array[];
+  size = 0;
   private capacity = 1024;
 
+  /** `radix`: the number of distinct values of each key part. */
   constructor(
-    private readonly radix: [number, number],
+    private readonly radix: [number, number, number],
     measureCount: number,
   ) {
+    const keySpace = radix[0] * radix[1] * radix[2];
+    this.dense = keySpace <= DENSE_KEYS ? new Int32Array(keySpace) : undefined;
     this.measures = Array.from({ length: measureCount }, () => new Float64Array(this.capacity));
   }
 
-  get size(): number {
-    return this.index.size;
+  /** Each key part's column, by cell. */
+  get keys(): [Int32Array, Int32Array, Int32Array] {
+    return [this.keyLists[0].values, this.keyLists[1].values, this.keyLists[2].values];
   }
 
   cell(a: number, b: number, c = 0): number {
-    const key = (a * this.radix[0] + b) * this.radix[1] + c;
-    let cell = this.index.get(key);
-    if (cell === undefined) {
-      cell = this.index.size;
-      this.index.set(key, cell);
-      this.keys[0].push(a);
-      this.keys[1].push(b);
-      this.keys[2].push(c);
+    const key = (a * this.radix[1] + b) * this.radix[2] + c;
+    // Dense entries hold cell + 1 (0: none yet).
+    let cell = this.dense ? this.dense[key] - 1 : (this.sparse.get(key) ?? -1);
+    if (cell === -1) {
+      cell = this.size++;
+      if (this.dense) this.dense[key] = cell + 1;
+      else this.sparse.set(key, cell);
+      this.keyLists[0].set(cell, a);
+      this.keyLists[1].set(cell, b);
+      this.keyLists[2].set(cell, c);
       if (cell >= this.capacity) this.grow();
     }
     return cell;
@@ -162,10 +192,10 @@ function computeRollups(state: FileState, ids: RollupIds, places: { money: numbe
   const categoryCount = state.categories.names.length;
   const customerCount = state.customerCount;
 
-  const byMonthProductRegion = new Cells([productCount, regionCount], 8);
-  const byDayCategoryRegion = new Cells([categoryCount, regionCount], 9); // measure 8: orders
-  const byDayRegion = new Cells([regionCount, 1], 9);
-  const byMonthCustomer = new Cells([customerCount, 1], 4); // orders, revenue, first rank, last rank
+  const byMonthProductRegion = new Cells([months.length, productCount, regionCount], 8);
+  const byDayCategoryRegion = new Cells([dayNames.length, categoryCount, regionCount], 9); // measure 8: orders
+  const byDayRegion = new Cells([dayNames.length, regionCount, 1], 9);
+  const byMonthCustomer = new Cells([months.length, customerCount, 1], 4); // orders, revenue, first rank, last rank
 
   // The lines of each order, together (a counting sort of line slots by order).
   const start = new Int32Array(orders.count + 1);
@@ -227,15 +257,16 @@ function computeRollups(state: FileState, ids: RollupIds, places: { money: numbe
     if (!known || rank > range[3][customerCell]) range[3][customerCell] = rank;
   }
 
-  const byYearProductRegion = new Cells([productCount, regionCount], 8);
+  const byYearProductRegion = new Cells([years.length, productCount, regionCount], 8);
   rollUp(byMonthProductRegion, byYearProductRegion, (month, product, region) => [monthYear[month], product, region]);
-  const byYearProduct = new Cells([productCount, 1], 8);
+  const byYearProduct = new Cells([years.length, productCount, 1], 8);
   rollUp(byYearProductRegion, byYearProduct, (year, product) => [year, product, 0]);
 
-  const byYearCustomer = new Cells([customerCount, 1], 4);
+  const byYearCustomer = new Cells([years.length, customerCount, 1], 4);
+  const [customerMonthOf, customerOf] = byMonthCustomer.keys;
   for (let cell = 0; cell < byMonthCustomer.size; cell++) {
     const m = byMonthCustomer.measures;
-    const target = byYearCustomer.cell(monthYear[byMonthCustomer.keys[0][cell]], byMonthCustomer.keys[1][cell]);
+    const target = byYearCustomer.cell(monthYear[customerMonthOf[cell]], customerOf[cell]);
     const t = byYearCustomer.measures;
     const known = t[0][target] > 0;
     t[0][target] += m[0][cell];
@@ -365,8 +396,9 @@ const ROLLUP_CUSTOMER_COLUMNS = (period: string) => `${period}, customer_id, ord
 
 /** Sums every cell of `from` into the cell of `to` that `key` maps it to. */
 function rollUp(from: Cells, to: Cells, key: (a: number, b: number, c: number) => [number, number, number]): void {
+  const [first, second, third] = from.keys;
   for (let cell = 0; cell < from.size; cell++) {
-    const [a, b, c] = key(from.keys[0][cell], from.keys[1][cell], from.keys[2][cell]);
+    const [a, b, c] = key(first[cell], second[cell], third[cell]);
     const target = to.cell(a, b, c);
     for (let m = 0; m < from.measures.length; m++) to.add(target, m, from.measures[m][cell]);
   }
