@@ -122,6 +122,7 @@ const SHIPPING = 5;
 const COSTED_REVENUE = 6;
 const COST = 7;
 const LINE_MEASURE_COLUMNS = 'lines, quantity, gross, discount, revenue, shipping, costed_revenue, cost';
+const customerColumns = (period: string) => `${period}, customer_id, orders, revenue, first_day, last_day`;
 
 /** Batches rows into COPY chunks of about 1 MB. */
 function* chunked(rows: Generator<string>): Generator<string> {
@@ -162,7 +163,7 @@ function computeRollups(state: FileState, ids: RollupIds, places: { money: numbe
   // gross, shipping and cost are in 10^-money units; discount and revenue in 10^-(money + ratio).
   const revenuePlaces = money + ratio;
 
-  // Days in date order; each day's month and year.
+  // Days in date order; each day's month, each month's year.
   const dayNames = state.days.names;
   const dayOrder = dayNames.map((_, i) => i).sort((a, b) => (dayNames[a] < dayNames[b] ? -1 : 1));
   const dayRank = new Int32Array(dayNames.length);
@@ -172,7 +173,6 @@ function computeRollups(state: FileState, ids: RollupIds, places: { money: numbe
   const months: string[] = [];
   const years: string[] = [];
   const dayMonth = new Int32Array(dayNames.length);
-  const dayYear = new Int32Array(dayNames.length);
   {
     const monthIndex = new Map<string, number>();
     const yearIndex = new Map<string, number>();
@@ -182,7 +182,6 @@ function computeRollups(state: FileState, ids: RollupIds, places: { money: numbe
       if (!monthIndex.has(month)) monthIndex.set(month, months.push(month) - 1);
       if (!yearIndex.has(year)) yearIndex.set(year, years.push(year) - 1);
       dayMonth[day] = monthIndex.get(month)!;
-      dayYear[day] = yearIndex.get(year)!;
     }
   }
   const monthYear = months.map((month) => years.indexOf(`${month.slice(0, 4)}-01-01`));
@@ -381,18 +380,16 @@ function computeRollups(state: FileState, ids: RollupIds, places: { money: numbe
     },
     {
       table: 'sales_by_month_customer',
-      columns: ROLLUP_CUSTOMER_COLUMNS('month'),
+      columns: customerColumns('month'),
       chunks: () => chunked(customerRow(months, byMonthCustomer)),
     },
     {
       table: 'sales_by_year_customer',
-      columns: ROLLUP_CUSTOMER_COLUMNS('year'),
+      columns: customerColumns('year'),
       chunks: () => chunked(customerRow(years, byYearCustomer)),
     },
   ];
 }
-
-const ROLLUP_CUSTOMER_COLUMNS = (period: string) => `${period}, customer_id, orders, revenue, first_day, last_day`;
 
 /** Sums every cell of `from` into the cell of `to` that `key` maps it to. */
 function rollUp(from: Cells, to: Cells, key: (a: number, b: number, c: number) => [number, number, number]): void {

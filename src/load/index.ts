@@ -211,6 +211,25 @@ async function rebuildRollup(exec: Statement, rollup: Rollup): Promise<void> {
 /** The tables a load into an empty database fills without keys or indexes, creating them afterwards. */
 const BULK_TABLES = ['orders', 'order_items', ...Object.values(ROLLUP_TABLES).map((rollup) => rollup.table)];
 
+/**
+ * Takes every bulk table's exclusive lock at once, or none when a reader holds one of them: waiting for it
+ * while holding the others could deadlock with that reader's next statement. Without the locks the rows go
+ * into the tables with their keys and indexes in place (slower, same result).
+ */
+async function lockBulkTables(exec: Statement): Promise<boolean> {
+  await exec('savepoint before locking', 'SAVEPOINT bulk_lock');
+  try {
+    await exec('lock bulk tables', `LOCK TABLE ${BULK_TABLES.join(', ')} IN ACCESS EXCLUSIVE MODE NOWAIT`);
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+    await exec('rollback to savepoint', 'ROLLBACK TO SAVEPOINT bulk_lock');
+    return false;
+  }
+}
+
+const LOCK_NOT_AVAILABLE = '55P03';
+
 /** The database ids of the file's products, customers, regions and categories, by their FileState indexes. */
 async function idsOfFile(client: PoolClient, state: FileState): Promise<RollupIds> {
   const ids = async (sql: string, names: Iterable<string>, count: number) => {
@@ -269,7 +288,9 @@ async function applyStaged(client: PoolClient, exec: Statement, state: FileState
   let counts: { inserted: number; updated: number; unchanged: number; deleted: number };
   if (empty) {
     // Into an empty database every line is new: insert in bulk and build the rollups in one pass.
-    const { rows: keys } = await exec('read keys and indexes', apply.KEYS_AND_INDEXES, [BULK_TABLES]);
+    const keys = (await lockBulkTables(exec))
+      ? (await exec('read keys and indexes', apply.KEYS_AND_INDEXES, [BULK_TABLES])).rows
+      : [];
     for (const key of keys) await exec(key.drop_statement, key.drop_statement);
     const orders = await exec('insert orders', apply.INSERT_ORDERS);
     const lines = await exec('insert order items', apply.INSERT_ORDER_ITEMS);

@@ -53,4 +53,22 @@ describe('rollups of a load into an empty database', () => {
     expect((await load(db().pool, file)).result?.counts.inserted).to.equal(300);
     await expectRollupsAsRebuilt(db());
   });
+
+  it('go in with the keys in place when a reader holds a rollup table, without waiting for the reader', async function () {
+    this.timeout(20_000); // waiting for the reader would hang until its transaction ends
+    const reader = await db().pool.connect();
+    try {
+      await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      await reader.query('SELECT count(*) FROM sales_by_day_region');
+      const file = await writeFile(csvOf([...generateSales({ rows: 500, seed: 9 })]));
+      const outcome = await load(db().pool, file);
+      expect(outcome.result?.counts.inserted).to.equal(500);
+      // The reader's snapshot still shows the empty database.
+      expect((await reader.query('SELECT count(*)::int AS n FROM sales_by_day_region')).rows[0].n).to.equal(0);
+    } finally {
+      await reader.query('ROLLBACK');
+      reader.release();
+    }
+    await expectRollupsAsRebuilt(db());
+  });
 });
