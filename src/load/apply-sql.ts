@@ -148,51 +148,6 @@ WHERE (i.quantity, i.unit_price, i.discount, i.shipping_cost, i.unit_cost, i.att
   IS DISTINCT FROM (excluded.quantity, excluded.unit_price, excluded.discount, excluded.shipping_cost,
                     excluded.unit_cost, excluded.attributes)`;
 
-// The database ids of the file's codes and names, for the rollups summed on the loader's side.
-export const PRODUCT_IDS = `SELECT p.code, p.product_id FROM stage_products s JOIN products p USING (code)`;
-export const CUSTOMER_IDS = `SELECT c.code, c.customer_id FROM stage_customers s JOIN customers c USING (code)`;
-export const REGION_IDS = `SELECT name, region_id FROM regions`;
-export const CATEGORY_IDS = `SELECT name, category_id FROM categories`;
-
-/** Whether the database holds no sales yet: the first load takes the bulk path. */
-export const HOLDS_NO_SALES = `SELECT NOT EXISTS (SELECT FROM order_items) AND NOT EXISTS (SELECT FROM orders) AS empty`;
-
-/**
- * Bulk path, into an empty database: maintaining indexes row by row and firing row-level foreign-key triggers
- * dominate a large insert, so the keys and indexes of the tables the load fills (and the foreign keys that
- * reference them) are dropped, the rows inserted, and all of it created again: indexes built in one sort each,
- * foreign keys validated in one set-based pass. The table locks this takes hold readers back until the
- * commit, when there is data to read; before it there is none.
- * Returns, per key or index, the statement that drops it and the one that creates it again, in the order to
- * drop them (foreign keys, then plain indexes, then primary and unique keys); create in reverse.
- */
-export const KEYS_AND_INDEXES = `
-SELECT drop_statement, create_statement FROM (
-  SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname) AS drop_statement,
-         format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) AS create_statement,
-         CASE contype WHEN 'f' THEN 1 ELSE 3 END AS phase
-  FROM pg_constraint
-  WHERE contype IN ('p', 'u', 'f') AND (conrelid = ANY ($1::regclass[]) OR confrelid = ANY ($1::regclass[]))
-  UNION ALL
-  SELECT format('DROP INDEX %s', indexrelid::regclass), pg_get_indexdef(indexrelid), 2
-  FROM pg_index i
-  WHERE indrelid = ANY ($1::regclass[]) AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u'))
-) AS definitions
-ORDER BY phase, drop_statement`;
-
-export const ANALYZE_FACTS = `ANALYZE orders; ANALYZE order_items`;
-
-export const INSERT_ORDERS = `
-INSERT INTO orders (code, customer_id, region_id, payment_method_id, sale_date)
-SELECT code, customer_id, region_id, payment_method_id, sale_date FROM incoming_orders`;
-
-export const INSERT_ORDER_ITEMS = `
-INSERT INTO order_items (order_id, product_id, quantity, unit_price, discount, shipping_cost, unit_cost, attributes)
-SELECT o.order_id, p.product_id, s.quantity, s.unit_price, s.discount, s.shipping_cost, s.unit_cost, s.attributes
-FROM stage_lines s
-JOIN orders o ON o.code = s.order_code
-JOIN products p ON p.code = s.product_code`;
-
 /** replace: the database keeps exactly the file's content. Returns the number of order lines deleted. */
 export const DELETE_ABSENT_LINES = `
 DELETE FROM order_items i

@@ -13,7 +13,15 @@ export function detach(text: string): string {
   return text.length < 13 ? text : ` ${text}`.slice(1);
 }
 
-export type Verdict = { accepted: true; supersedes?: number } | { accepted: false; reasons: string[] };
+/** A kept row: its order and product (indexes in this file), and the earlier row of its line key it replaces. */
+export interface Accepted {
+  accepted: true;
+  order: number;
+  product: number;
+  supersedes?: number;
+}
+
+export type Verdict = Accepted | { accepted: false; reasons: string[] };
 
 /** A list of distinct strings, each with a small integer id. */
 class NameTable {
@@ -153,6 +161,7 @@ export interface OrderColumns {
   customer: Int32Array;
   day: Int32Array;
   region: Int32Array;
+  payment: Int32Array;
 }
 
 export class FileState {
@@ -234,7 +243,7 @@ export class FileState {
     }
     this.rememberFigures(slot, row, line);
     this.rememberCustomer(this.customerId(row.customerCode), row);
-    return { accepted: true, supersedes };
+    return { accepted: true, order, product, supersedes };
   }
 
   private rememberFigures(slot: number, row: SaleLine, line: number): void {
@@ -259,8 +268,13 @@ export class FileState {
   }
 
   orderColumns(): OrderColumns {
-    const { customer, day, region } = this.orderFields.columns;
-    return { count: this.orderIndex.size, customer, day, region };
+    const { customer, day, region, payment } = this.orderFields.columns;
+    return { count: this.orderIndex.size, customer, day, region, payment };
+  }
+
+  /** The file's order codes, by order index. */
+  orderCodes(): IterableIterator<string> {
+    return this.orderIndex.keys();
   }
 
   /** Each product's category, as an index into `categories`. */

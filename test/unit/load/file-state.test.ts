@@ -28,10 +28,15 @@ function line(overrides: Partial<SaleLine> = {}): SaleLine {
 describe('FileState', () => {
   it('lets the last row of a line key win, counting each earlier one as a duplicate', () => {
     const state = new FileState();
-    expect(state.accept(line(), 2)).to.deep.equal({ accepted: true, supersedes: undefined });
-    expect(state.accept(line({ productCode: 'P2' }), 3)).to.deep.equal({ accepted: true, supersedes: undefined });
-    expect(state.accept(line({ quantity: 5 }), 4)).to.deep.equal({ accepted: true, supersedes: 2 });
-    expect(state.accept(line({ quantity: 6 }), 5)).to.deep.equal({ accepted: true, supersedes: 4 });
+    expect(state.accept(line(), 2)).to.deep.equal({ accepted: true, order: 0, product: 0, supersedes: undefined });
+    expect(state.accept(line({ productCode: 'P2' }), 3)).to.deep.equal({
+      accepted: true,
+      order: 0,
+      product: 1,
+      supersedes: undefined,
+    });
+    expect(state.accept(line({ quantity: 5 }), 4)).to.deep.equal({ accepted: true, order: 0, product: 0, supersedes: 2 });
+    expect(state.accept(line({ quantity: 6 }), 5)).to.deep.equal({ accepted: true, order: 0, product: 0, supersedes: 4 });
     expect(state.supersededLines).to.deep.equal([2, 4]);
     expect(state.duplicates).to.equal(2);
   });
