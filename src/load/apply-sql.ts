@@ -105,8 +105,7 @@ SELECT count(*) FILTER (WHERE change = 'inserted') AS inserted,
 FROM line_changes`;
 
 /**
- * Orders whose contribution to the rollups this load changes, the customers whose order days it may change,
- * and the (customer, month) cells of the customer rollups it may change (before and after).
+ * Orders whose contribution to the rollups this load changes, and the customers whose order days it may change.
  */
 export const COLLECT_TOUCHED = `
 CREATE TEMP TABLE touched_orders ON COMMIT DROP AS
@@ -115,16 +114,20 @@ CREATE TEMP TABLE touched_customers ON COMMIT DROP AS
 SELECT o.customer_id FROM orders o JOIN touched_orders t USING (code)
 UNION
 SELECT n.customer_id FROM incoming_orders n JOIN touched_orders t USING (code);
-CREATE TEMP TABLE touched_customer_months ON COMMIT DROP AS
-SELECT o.customer_id, date_trunc('month', o.sale_date)::date AS month FROM orders o JOIN touched_orders t USING (code)
-UNION
-SELECT n.customer_id, date_trunc('month', n.sale_date)::date FROM incoming_orders n JOIN touched_orders t USING (code);
-ANALYZE touched_orders; ANALYZE touched_customers; ANALYZE touched_customer_months`;
+ANALYZE touched_orders; ANALYZE touched_customers`;
 
 /** The touched orders' lines with what the rollups group by: before the change negated, after it as they are. */
 const TOUCHED_LINES = 'WHERE o.code IN (SELECT code FROM touched_orders)';
 export const COPY_OLD_FACTS = `CREATE TEMP TABLE touched_facts ON COMMIT DROP AS ${lineFacts(-1, TOUCHED_LINES)}`;
-export const COPY_NEW_FACTS = `INSERT INTO touched_facts ${lineFacts(1, TOUCHED_LINES)}; ANALYZE touched_facts`;
+/** After the change: the new lines, and the orders that moved to another day or customer (their old day). */
+export const COPY_NEW_FACTS = `
+INSERT INTO touched_facts ${lineFacts(1, TOUCHED_LINES)};
+ANALYZE touched_facts;
+CREATE TEMP TABLE moved_orders ON COMMIT DROP AS
+SELECT DISTINCT old.order_id, old.customer_id, old.sale_date FROM touched_facts old
+WHERE old.lines < 0 AND NOT EXISTS (
+  SELECT FROM touched_facts new
+  WHERE new.lines > 0 AND new.order_id = old.order_id AND new.customer_id = old.customer_id AND new.sale_date = old.sale_date)`;
 
 export const UPSERT_ORDERS = `
 INSERT INTO orders AS o (code, customer_id, region_id, payment_method_id, sale_date)

@@ -163,6 +163,7 @@ async function putBackTouched(exec: Statement, skip: Set<string>): Promise<void>
     }
     if (rollup.kind === 'net') {
       await exec(`apply net change to ${rollup.table}`, applyNetChange(rollup));
+      if (rollup.repair) await exec(`repair days of ${rollup.table}`, rollup.repair);
     } else {
       await exec(`new contributions to ${rollup.table}`, rollup.contribution('touched'), [1]);
       await exec(`apply net change to ${rollup.table}`, applyDelta(rollup));

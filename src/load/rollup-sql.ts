@@ -3,8 +3,8 @@
 // figures, after it with their new ones. Each additive rollup then aggregates those rows once and applies the
 // net change in one upsert, so its cost follows the size of the change, not of the database, and cells whose
 // figures do not change are not written. customers_by_day collects old and new contributions in a delta table;
-// the customer rollups and the running totals recompute the cells touched. A replace (or a product changing
-// category) rebuilds a table from all the facts.
+// the running totals are recomputed. A replace (or a product changing category) rebuilds a table from all the
+// facts.
 import { LINE_FIGURES } from '../db/line-figures.js';
 
 /** all: every order line, rebuilding the rollup; touched: the append's signed lines, or its touched cells. */
@@ -95,45 +95,67 @@ FROM ${FACTS[scope]}
 GROUP BY f.sale_date, f.region_id`;
 }
 
-// Customer cells are recomputed, not shifted (first and last days cannot be subtracted): the cells an append
-// touches are deleted before the change and rebuilt from their orders after it ($1 is then 1).
-const TOUCHED_YEARS = `(SELECT DISTINCT customer_id, date_trunc('year', month)::date AS year FROM touched_customer_months)`;
-const REMOVE_TOUCHED_MONTHS = `
-DELETE FROM sales_by_month_customer m USING touched_customer_months t
-WHERE m.customer_id = t.customer_id AND m.month = t.month`;
-const REMOVE_TOUCHED_YEARS = `
-DELETE FROM sales_by_year_customer y USING ${TOUCHED_YEARS} t
-WHERE y.customer_id = t.customer_id AND y.year = t.year`;
+// Customer cells: orders and revenue add up like the other measures; first and last order days cannot be
+// subtracted, so an append merges its new days in (least / greatest) and recomputes them from the orders
+// only for the cells an order moved out of (another day or customer): `moved_orders`, usually none.
 
+/** An order's revenue first: grouping orders by customer then needs count(*), not count(DISTINCT) (faster). */
 export function monthCustomerRollup(scope: RollupScope): string {
-  // Revenue per order first: grouping orders by customer then needs count(*), not count(DISTINCT) (faster).
-  // Touched cells: the orders in them found through the customer index, their lines through the key.
-  const touched = `WHERE i.order_id IN (
-    SELECT o.order_id FROM orders o JOIN touched_customer_months t ON t.customer_id = o.customer_id
-     AND o.sale_date >= t.month AND o.sale_date < t.month + interval '1 month')`;
-  return `
-INSERT INTO sales_by_month_customer (month, customer_id, orders, revenue, first_day, last_day)
-SELECT date_trunc('month', o.sale_date)::date, o.customer_id, $1 * count(*), $1 * sum(t.revenue), min(o.sale_date),
-       max(o.sale_date)
-FROM (
-  SELECT i.order_id, sum(i.revenue) AS revenue
-  FROM ${LINE_FIGURES} ${scope === 'all' ? '' : touched}
-  GROUP BY i.order_id
-) AS t JOIN orders o USING (order_id)
+  if (scope === 'all') {
+    return `
+SELECT date_trunc('month', o.sale_date)::date, o.customer_id, count(*), sum(t.revenue), min(o.sale_date), max(o.sale_date)
+FROM (SELECT i.order_id, sum(i.revenue) AS revenue FROM ${LINE_FIGURES} GROUP BY i.order_id) AS t JOIN orders o USING (order_id)
 GROUP BY 1, o.customer_id`;
+  }
+  return customerChange('month');
 }
 
-/** From the monthly cells, just rebuilt (in an append: just recomputed). */
+/** A rebuild: from the monthly cells, just rebuilt. */
 export function yearCustomerRollup(scope: RollupScope): string {
-  const touched = `JOIN ${TOUCHED_YEARS} t ON t.customer_id = m.customer_id
-    AND m.month >= t.year AND m.month < t.year + interval '1 year'`;
-  return `
-INSERT INTO sales_by_year_customer (year, customer_id, orders, revenue, first_day, last_day)
-SELECT date_trunc('year', m.month)::date, m.customer_id, $1 * sum(m.orders), $1 * sum(m.revenue), min(m.first_day),
-       max(m.last_day)
-FROM sales_by_month_customer m ${scope === 'all' ? '' : touched}
-GROUP BY 1, m.customer_id`;
+  if (scope === 'all') {
+    return `
+SELECT date_trunc('year', month)::date, customer_id, sum(orders), sum(revenue), min(first_day), max(last_day)
+FROM sales_by_month_customer
+GROUP BY 1, customer_id`;
+  }
+  return customerChange('year');
 }
+
+/**
+ * The signed touched lines per customer and period: orders and revenue net, the days of the new orders
+ * (+-infinity without any: least and greatest keep the stored day; a NULL would fail NOT NULL before the
+ * upsert finds the row).
+ */
+function customerChange(grain: 'month' | 'year'): string {
+  return `
+SELECT date_trunc('${grain}', f.sale_date)::date, f.customer_id, ${ORDERS}, sum(f.revenue),
+       coalesce(min(f.sale_date) FILTER (WHERE f.lines > 0), 'infinity'),
+       coalesce(max(f.sale_date) FILTER (WHERE f.lines > 0), '-infinity')
+FROM ${FACTS.touched}
+GROUP BY 1, f.customer_id`;
+}
+
+/** First and last days, again from the orders, of the cells an order moved out of. */
+const REPAIR_MONTH_DAYS = `
+UPDATE sales_by_month_customer m SET first_day = d.first_day, last_day = d.last_day
+FROM (
+  SELECT o.customer_id, c.month, min(o.sale_date) AS first_day, max(o.sale_date) AS last_day
+  FROM (SELECT DISTINCT customer_id, date_trunc('month', sale_date)::date AS month FROM moved_orders) AS c
+  JOIN orders o ON o.customer_id = c.customer_id AND o.sale_date >= c.month AND o.sale_date < c.month + interval '1 month'
+  GROUP BY o.customer_id, c.month
+) AS d
+WHERE m.customer_id = d.customer_id AND m.month = d.month`;
+
+/** The same for the years, from the monthly cells (repaired just before). */
+const REPAIR_YEAR_DAYS = `
+UPDATE sales_by_year_customer y SET first_day = d.first_day, last_day = d.last_day
+FROM (
+  SELECT m.customer_id, c.year, min(m.first_day) AS first_day, max(m.last_day) AS last_day
+  FROM (SELECT DISTINCT customer_id, date_trunc('year', sale_date)::date AS year FROM moved_orders) AS c
+  JOIN sales_by_month_customer m ON m.customer_id = c.customer_id AND m.month >= c.year AND m.month < c.year + interval '1 year'
+  GROUP BY m.customer_id, c.year
+) AS d
+WHERE y.customer_id = d.customer_id AND y.year = d.year`;
 
 /** Running totals per product and region through each year: rebuilt whole from the yearly table ($1 is 1). */
 export function throughYearRollup(): string {
@@ -168,7 +190,20 @@ const LINE_TABLE_MEASURES = MEASURE_COLUMNS.split(', ');
  * part removed before the change and computed again after it.
  */
 export type Rollup =
-  | { kind: 'net'; table: string; key: readonly string[]; measures: readonly string[]; rows: (scope: RollupScope) => string }
+  | {
+      kind: 'net';
+      table: string;
+      key: readonly string[];
+      /** Additive columns; a row whose first measure (its count) is 0 holds nothing and is deleted. */
+      measures: readonly string[];
+      /** The rollup's rows (key, measures, days) from all the facts or the signed touched ones. */
+      rows: (scope: RollupScope) => string;
+      /** A first and a last day after the measures: merged with least and greatest, then repaired. The touched
+       * rows give +-infinity for a cell without new orders. */
+      days?: readonly [string, string];
+      /** Recomputes the days of the cells an order moved out of. */
+      repair?: string;
+    }
   | {
       kind: 'delta' | 'recompute';
       table: string;
@@ -181,8 +216,8 @@ export type Rollup =
       remove?: string;
     };
 
-const net = (table: string, key: string[], measures: string[], rows: (scope: RollupScope) => string): Rollup => ({
-  kind: 'net',
+const net = (table: string, key: string[], measures: string[], rows: (scope: RollupScope) => string) => ({
+  kind: 'net' as const,
   table,
   key,
   measures,
@@ -223,38 +258,40 @@ export const ROLLUP_TABLES = {
     measures: ['customers'],
   },
   monthCustomer: {
-    kind: 'recompute',
-    table: 'sales_by_month_customer',
-    contribution: monthCustomerRollup,
-    key: ['month', 'customer_id'],
-    measures: ['orders'],
-    remove: REMOVE_TOUCHED_MONTHS,
+    ...net('sales_by_month_customer', ['month', 'customer_id'], ['orders', 'revenue'], monthCustomerRollup),
+    days: ['first_day', 'last_day'],
+    repair: REPAIR_MONTH_DAYS,
   },
   yearCustomer: {
-    kind: 'recompute',
-    table: 'sales_by_year_customer',
-    contribution: yearCustomerRollup,
-    key: ['year', 'customer_id'],
-    measures: ['orders'],
-    remove: REMOVE_TOUCHED_YEARS,
+    ...net('sales_by_year_customer', ['year', 'customer_id'], ['orders', 'revenue'], yearCustomerRollup),
+    days: ['first_day', 'last_day'],
+    repair: REPAIR_YEAR_DAYS,
   },
 } satisfies Record<string, Rollup>;
 
 /** The statement (and its parameters) that fills an emptied rollup from all the facts. */
 export function rebuildStatement(rollup: Rollup): [string, unknown[]] {
   if (rollup.kind !== 'net') return [rollup.contribution('all'), [1]];
-  return [`INSERT INTO ${rollup.table} (${[...rollup.key, ...rollup.measures].join(', ')}) ${rollup.rows('all')}`, []];
+  const columns = [...rollup.key, ...rollup.measures, ...(rollup.days ?? [])];
+  return [`INSERT INTO ${rollup.table} (${columns.join(', ')}) ${rollup.rows('all')}`, []];
 }
 
 /** Applies the signed touched facts to a net rollup in one upsert, skipping cells whose change is nil. */
 export function applyNetChange(rollup: Rollup & { kind: 'net' }): string {
-  const { table, key, measures } = rollup;
-  const columns = [...key, ...measures].join(', ');
+  const { table, key, measures, days } = rollup;
+  const columns = [...key, ...measures, ...(days ?? [])].join(', ');
+  const changes = measures.map((m) => `c.${m} <> 0`);
+  const updates = measures.map((m) => `${m} = r.${m} + excluded.${m}`);
+  if (days) {
+    const [first, last] = days;
+    changes.push(`c.${first} < 'infinity'`);
+    updates.push(`${first} = least(r.${first}, excluded.${first})`, `${last} = greatest(r.${last}, excluded.${last})`);
+  }
   return `
 INSERT INTO ${table} AS r (${columns})
 SELECT * FROM (${rollup.rows('touched')}) AS c (${columns})
-WHERE ${measures.map((m) => `c.${m} <> 0`).join(' OR ')}
-ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${measures.map((m) => `${m} = r.${m} + excluded.${m}`).join(', ')}`;
+WHERE ${changes.join(' OR ')}
+ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${updates.join(', ')}`;
 }
 
 /** Applies a delta table's net change to its rollup in one upsert, skipping cells whose change is nil. */

@@ -1,5 +1,6 @@
-// A load into an empty database sums its rollups from the file (src/load/file-rollups.ts); every row of every
-// rollup table must equal what the database's own rebuild (src/load/rollup-sql.ts) makes from the tables.
+// Every row of every rollup table must equal what the database's own rebuild (src/load/rollup-sql.ts) makes
+// from the tables: after a load into an empty database, which sums its rollups from the file
+// (src/load/file-rollups.ts), and after appends, which apply net changes.
 import { expect } from 'chai';
 import { generateSales } from '../../../src/generate/sales-generator.js';
 import { ROLLUP_TABLES, rebuildStatement } from '../../../src/load/rollup-sql.js';
@@ -69,6 +70,35 @@ describe('rollups of a load into an empty database', () => {
       await reader.query('ROLLBACK');
       reader.release();
     }
+    await expectRollupsAsRebuilt(db());
+  });
+});
+
+describe('rollups after an append', () => {
+  const db = useTestDatabase({ each: true });
+
+  it('equal the database rebuild after lines change, orders move to other days and customers, and orders arrive', async () => {
+    const lines = [...generateSales({ rows: 3000, seed: 11, extraColumns: true })];
+    const style = { style: 'standard', extraColumns: true } as const;
+    await load(db().pool, await writeFile(csvOf(lines, style)));
+    const orders = [...new Set(lines.map((line) => line.orderId))];
+    const moved = new Set(orders.filter((_, i) => i % 7 === 0)); // to January 15 of their year
+    const rehomed = new Set(orders.filter((_, i) => i % 11 === 0)); // to another customer
+    const other = lines[0];
+    const changed = lines
+      .filter((line, i) => i % 3 === 0 || moved.has(line.orderId) || rehomed.has(line.orderId))
+      .map((line, i) => ({
+        ...line,
+        quantity: i % 2 === 0 ? line.quantity + 1 : line.quantity,
+        dateOfSale: moved.has(line.orderId) ? `${line.dateOfSale.slice(0, 5)}01-15` : line.dateOfSale,
+        ...(rehomed.has(line.orderId)
+          ? { customerId: other.customerId, customerName: other.customerName, customerEmail: other.customerEmail }
+          : {}),
+      }));
+    const arriving = [...generateSales({ rows: 400, seed: 12, extraColumns: true, firstOrder: 90_000_000 })];
+    const outcome = await load(db().pool, await writeFile(csvOf([...changed, ...arriving], style)));
+    expect(outcome.result?.counts.updated).to.be.greaterThan(0);
+    expect(outcome.result?.counts.inserted).to.equal(400);
     await expectRollupsAsRebuilt(db());
   });
 });
