@@ -242,7 +242,8 @@ export class FileState {
       this.supersededLines.push(supersedes);
     }
     this.rememberFigures(slot, row, line);
-    this.rememberCustomer(this.customerId(row.customerCode), row);
+    // The order's customer is the row's: a row that names another one is a conflict.
+    this.rememberCustomer(this.orderFields.columns.customer[order], row);
     return { accepted: true, order, product, supersedes };
   }
 
@@ -301,6 +302,13 @@ export class FileState {
 
   /** How a row disagrees with its order's first valid row: one reason per field. */
   private conflicts(order: number, row: SaleLine): string[] {
+    const c = this.orderFields.columns;
+    const agrees =
+      this.customerCodes[c.customer[order]] === row.customerCode &&
+      this.days.names[c.day[order]] === row.saleDate &&
+      this.regions.names[c.region[order]] === row.region &&
+      this.payments.names[c.payment[order]] === row.paymentMethod;
+    if (agrees) return [];
     const first = this.orderHead(order);
     const reasons: string[] = [];
     for (const [property, column] of ORDER_FIELDS) {

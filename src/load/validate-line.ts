@@ -99,6 +99,14 @@ function dateCheck(today: string): (value: string) => string | undefined {
 /** A plain decimal's canonical text, or undefined when it is not one. */
 const plainDecimal = memoize((text: string) => (isPlainDecimal(text) ? canonicalDecimal(text) : undefined));
 
+/** A discount's canonical fraction ('10%' -> '0.1', '.25' -> '0.25'), or undefined when it is not one. */
+const discountFraction = memoize((text: string) => {
+  const percent = /^(.*?)\s*%$/.exec(text);
+  const canonical = plainDecimal(percent ? percent[1] : text);
+  if (canonical === undefined || compareDecimal(canonical, percent ? '100' : '1') > 0) return undefined;
+  return percent ? percentToFraction(canonical) : canonical;
+});
+
 /**
  * Checks one record's fields against the rules of semantics.md, collecting every reason that applies.
  * `today` is the local day of the load (YYYY-MM-DD); `extra` holds attributes the record carries beyond its fields.
@@ -171,14 +179,11 @@ export function validateLine(fields: string[], columns: ColumnMap, today: string
   const discountText = get('discount');
   let discount = '0';
   if (discountText !== '') {
-    const percent = /^(.*?)\s*%$/.exec(discountText);
-    const number = percent ? percent[1] : discountText;
-    const limit = percent ? '100' : '1';
-    const canonical = plainDecimal(number);
-    if (canonical === undefined || compareDecimal(canonical, limit) > 0) {
+    const fraction = discountFraction(discountText);
+    if (fraction === undefined) {
       reasons.push(`Discount must be a fraction from 0 to 1 or a percentage from 0% to 100% (got ${quoted(discountText)})`);
     } else {
-      discount = percent ? percentToFraction(canonical) : canonical;
+      discount = fraction;
     }
   }
 
