@@ -1,10 +1,13 @@
-// The streaming side of every load: records -> validation -> in-file bookkeeping, each row handed to a sink
-// as kept or rejected while the file is read. Where the rows go (staging, or straight into the tables of an
-// empty database) is the sink's business.
-import { type ColumnMap, InputFormatError, mapColumns } from './columns.js';
+// The streaming side of every load: a parsing thread (parse-worker.ts) reads and validates the file; this
+// thread keeps the in-file bookkeeping and hands each row to a sink as kept or rejected while the file is
+// read. Where the rows go (staging, or straight into the tables of an empty database) is the sink's business.
+import { Worker } from 'node:worker_threads';
+import { InputFormatError } from './columns.js';
 import { type Accepted, FileState } from './file-state.js';
-import { openRecordSource, type SourceFormat, type SourceProgress } from './source.js';
-import { localDay, type SaleLine, validateLine } from './validate-line.js';
+import type { ParseJob, ParseMessage } from './parse-worker.js';
+import { decodeBatch } from './row-codec.js';
+import type { SourceFormat, SourceProgress } from './source.js';
+import { localDay, type SaleLine } from './validate-line.js';
 
 export interface RowSink {
   /** A valid row, kept unless a later row of its line key supersedes it. */
@@ -30,43 +33,89 @@ export interface StreamedFile {
   format: SourceFormat;
 }
 
+/**
+ * The parsing thread. Compiled, its module sits next to this one as .js. Under tsx (the tests) it is .ts, and
+ * a worker does not inherit tsx's loader for its entry module (privatenumber/tsx#354): a one-line entry
+ * registers tsx, then imports it.
+ */
+function startParser(job: ParseJob): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./parse-worker.js', import.meta.url), { workerData: job });
+  const module = JSON.stringify(new URL('./parse-worker.ts', import.meta.url).href);
+  const entry = `import('tsx/esm/api').then(({ register }) => { register(); return import(${module}); })`;
+  return new Worker(entry, { eval: true, workerData: job });
+}
+
+/** The parsing thread's messages, in order; ends after its 'end' message, throws its error. */
+async function* parsedBatches(worker: Worker): AsyncGenerator<Exclude<ParseMessage, { type: 'error' }>> {
+  const queue: ParseMessage[] = [];
+  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
+  worker.on('message', (message: ParseMessage) => {
+    queue.push(message);
+    wake?.();
+  });
+  worker.on('error', (error) => {
+    failure = error;
+    wake?.();
+  });
+  worker.on('exit', (code) => {
+    failure ??= new Error(`the parsing thread exited with code ${code}`);
+    wake?.();
+  });
+  for (;;) {
+    const message = queue.shift();
+    if (message === undefined) {
+      if (failure) throw failure;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      continue;
+    }
+    if (message.type === 'error') {
+      const error = message.name === 'InputFormatError' ? new InputFormatError(message.message) : new Error(message.message);
+      if (message.name !== 'InputFormatError') error.stack = message.stack;
+      throw error;
+    }
+    yield message;
+    if (message.type === 'end') return;
+  }
+}
+
 export async function streamRows(file: string, options: StreamOptions, sink: RowSink): Promise<StreamedFile> {
-  const source = await openRecordSource(file, options.format);
-  const today = options.today ?? localDay();
+  const job: ParseJob = { file, format: options.format, today: options.today ?? localDay() };
+  const worker = startParser(job);
   const state = new FileState();
-  let columns: ColumnMap | undefined;
   let read = 0;
   let rejected = 0;
-  for await (const batch of source.batches) {
-    options.signal?.throwIfAborted();
-    for (const record of batch) {
-      if (columns === undefined) {
-        columns = mapColumns(record.fields);
-        continue;
+  try {
+    for await (const message of parsedBatches(worker)) {
+      options.signal?.throwIfAborted();
+      if (message.type === 'end') {
+        if (!message.header) throw new InputFormatError('the file is empty: no header');
+        return { state, read, rejected, sha256: message.sha256, format: message.format };
       }
-      read++;
-      let reasons: string[];
-      if (record.error) {
-        reasons = [record.error];
-      } else {
-        const result = validateLine(record.fields, columns, today, record.extra);
-        if (result.ok) {
-          const verdict = state.accept(result.line, record.line);
+      for (const record of decodeBatch(message.batch)) {
+        read++;
+        if ('row' in record) {
+          const verdict = state.accept(record.row, record.line);
           if (verdict.accepted) {
-            sink.keep(record.line, result.line, verdict);
+            sink.keep(record.line, record.row, verdict);
             continue;
           }
-          reasons = verdict.reasons;
-        } else {
-          reasons = result.reasons;
+          rejected++;
+          sink.reject(record.line, verdict.reasons, record.raw);
+          continue;
         }
+        rejected++;
+        sink.reject(record.line, record.reasons, record.raw);
       }
-      rejected++;
-      sink.reject(record.line, reasons, record.raw);
+      worker.postMessage('more');
+      await sink.flush();
+      options.onProgress?.({ ...message.progress, rowsRead: read });
     }
-    await sink.flush();
-    options.onProgress?.({ ...source.progress, rowsRead: read });
+    throw new Error('the parsing thread stopped early');
+  } finally {
+    worker.removeAllListeners();
+    await worker.terminate();
   }
-  if (columns === undefined) throw new InputFormatError('the file is empty: no header');
-  return { state, read, rejected, sha256: source.sha256(), format: source.format };
 }
