@@ -32,18 +32,26 @@ SELECT NOT EXISTS (SELECT FROM orders) AND NOT EXISTS (SELECT FROM order_items) 
  * indexes, primary and unique keys); create them in reverse.
  */
 const KEYS_AND_INDEXES = `
-SELECT drop_statement, create_statement FROM (
-  SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname) AS drop_statement,
+SELECT relation::regclass::text AS relation, drop_statement, create_statement FROM (
+  SELECT conrelid AS relation, format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname) AS drop_statement,
          format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid)) AS create_statement,
          CASE contype WHEN 'f' THEN 1 ELSE 3 END AS phase
   FROM pg_constraint
   WHERE contype IN ('p', 'u', 'f') AND (conrelid = ANY ($1::regclass[]) OR confrelid = ANY ($1::regclass[]))
   UNION ALL
-  SELECT format('DROP INDEX %s', indexrelid::regclass), pg_get_indexdef(indexrelid), 2
+  SELECT indrelid, format('DROP INDEX %s', indexrelid::regclass), pg_get_indexdef(indexrelid), 2
   FROM pg_index i
   WHERE indrelid = ANY ($1::regclass[]) AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u'))
 ) AS definitions
 ORDER BY phase, drop_statement`;
+
+interface KeyDefinition {
+  relation: string;
+  drop_statement: string;
+  create_statement: string;
+}
+
+const ROLLUP_NAMES = new Set(Object.values(ROLLUP_TABLES).map((rollup) => rollup.table));
 
 const COPY_ORDER_ITEMS = `COPY order_items (order_id, product_id, quantity, unit_price, discount, shipping_cost, unit_cost, attributes) FROM STDIN`;
 const COPY_REJECTS = `COPY refresh_rejects (run_id, line, reasons, raw) FROM STDIN`;
@@ -271,7 +279,19 @@ export async function loadIntoEmptyDatabase(
   );
   await exec('continue identity sequences', CONTINUE_SEQUENCES);
 
+  // PostgreSQL builds the facts' keys and indexes (one multi-statement query: no round trip between them)
+  // while this thread sums the rollups; the rollups' own keys follow their rows.
+  const creates = (relations: (relation: string) => boolean) =>
+    (keys as KeyDefinition[])
+      .filter((key) => relations(key.relation))
+      .reverse()
+      .map((key) => key.create_statement)
+      .join(';\n');
+  const isRollup = (relation: string) => ROLLUP_NAMES.has(relation);
+  const factsIndexed = exec('create keys and indexes of the facts', `${creates((r) => !isRollup(r))};\n${ANALYZE_FACTS}`);
+  factsIndexed.catch(() => {}); // awaited below; this only keeps a failure from counting as unhandled meanwhile
   const rollups = await step(options, 'sum rollups of the file', async () => fileRollups(state, ids));
+  await factsIndexed;
   if (rollups === undefined) {
     options.logger?.debug('figures beyond exact double sums: rollups rebuilt by the database');
     for (const rollup of Object.values(ROLLUP_TABLES)) await rebuildRollup(exec, rollup);
@@ -281,9 +301,7 @@ export async function loadIntoEmptyDatabase(
     }
   }
   options.signal?.throwIfAborted();
-
-  for (const key of keys.reverse()) await exec(key.create_statement, key.create_statement);
-  await exec('analyze facts', ANALYZE_FACTS);
+  await exec('create keys and indexes of the rollups', creates(isRollup));
   if (options.mode === 'replace') await exec('delete unused names', DELETE_UNUSED_NAMES);
   return streamed;
 }
