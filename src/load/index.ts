@@ -137,15 +137,11 @@ async function stageDimensions(client: PoolClient, state: FileState): Promise<vo
   );
 }
 
-/** Before an append changes its orders: their lines' old contributions, and the parts of rollups it recomputes. */
+/** Before an append changes its orders: their lines' old contributions. */
 async function takeOutTouched(exec: Statement, skip: Set<string>): Promise<void> {
   await exec('copy touched lines before the change', apply.COPY_OLD_FACTS);
   for (const rollup of Object.values(ROLLUP_TABLES) as Rollup[]) {
-    if (skip.has(rollup.table) || rollup.kind === 'net') continue;
-    if (rollup.kind === 'recompute') {
-      if (rollup.remove) await exec(`remove touched rows of ${rollup.table}`, rollup.remove);
-      continue;
-    }
+    if (skip.has(rollup.table) || rollup.kind !== 'delta') continue;
     const delta = deltaTable(rollup.table);
     await exec(`create ${delta}`, `CREATE TEMP TABLE ${delta} (LIKE ${rollup.table}) ON COMMIT DROP`);
     await exec(`old contributions to ${rollup.table}`, rollup.contribution('touched'), [-1]);
@@ -158,7 +154,9 @@ async function putBackTouched(exec: Statement, skip: Set<string>): Promise<void>
   for (const rollup of Object.values(ROLLUP_TABLES) as Rollup[]) {
     if (skip.has(rollup.table)) continue;
     if (rollup.kind === 'recompute') {
-      await exec(`recompute touched rows of ${rollup.table}`, rollup.contribution('touched'), [1]);
+      const { whole } = (await exec(`check ${rollup.table}`, rollup.wholeWhen)).rows[0] as { whole: boolean };
+      await exec(`remove touched rows of ${rollup.table}`, whole ? `DELETE FROM ${rollup.table}` : rollup.remove);
+      await exec(`recompute touched rows of ${rollup.table}`, rollup.contribution(whole ? 'all' : 'touched'), [1]);
       continue;
     }
     if (rollup.kind === 'net') {

@@ -2,9 +2,10 @@
 // touches, with everything the rollups group by, into `touched_facts`: before it changes them with negated
 // figures, after it with their new ones. Each additive rollup then aggregates those rows once and applies the
 // net change in one upsert, so its cost follows the size of the change, not of the database, and cells whose
-// figures do not change are not written. customers_by_day collects old and new contributions in a delta table;
-// the running totals are recomputed. A replace (or a product changing category) rebuilds a table from all the
-// facts.
+// figures do not change are not written; the yearly tables take the net change of the monthly ones.
+// customers_by_day collects old and new contributions in a delta table; the running totals are recomputed for
+// the product-region pairs that changed. A replace (or a product changing category) rebuilds a table from
+// all the facts.
 import { LINE_FIGURES } from '../db/line-figures.js';
 
 /** all: every order line, rebuilding the rollup; touched: the append's signed lines, or its touched cells. */
@@ -54,31 +55,25 @@ GROUP BY 1, f.product_id, f.region_id`;
 const SUM_MEASURES = `sum(lines), sum(quantity), sum(gross), sum(discount), sum(revenue), sum(shipping), sum(costed_revenue),
   sum(cost)`;
 
-/** Touched lines: from their facts. A rebuild: from the monthly table, rebuilt just before (far fewer rows). */
+/** The change tables an append fills with each additive rollup's net change before applying it. */
+export const changeTable = (table: string) => `${table}_change`;
+
+/** From the monthly rows: all of them (a rebuild), or the monthly net change (an append). */
 export function yearProductRegionRollup(scope: RollupScope): string {
-  if (scope === 'all') {
-    return `
-SELECT date_trunc('year', month)::date, product_id, region_id, ${SUM_MEASURES}
-FROM sales_by_month_product_region
-GROUP BY 1, product_id, region_id`;
-  }
+  const source = 'sales_by_month_product_region';
   return `
-SELECT date_trunc('year', f.sale_date)::date, f.product_id, f.region_id, ${LINE_MEASURES}
-FROM ${FACTS[scope]}
-GROUP BY 1, f.product_id, f.region_id`;
+SELECT date_trunc('year', month)::date, product_id, region_id, ${SUM_MEASURES}
+FROM ${scope === 'all' ? source : changeTable(source)}
+GROUP BY 1, product_id, region_id`;
 }
 
+/** From the yearly product and region rows, or their net change. */
 export function yearProductRollup(scope: RollupScope): string {
-  if (scope === 'all') {
-    return `
-SELECT year, product_id, ${SUM_MEASURES}
-FROM sales_by_year_product_region
-GROUP BY year, product_id`;
-  }
+  const source = 'sales_by_year_product_region';
   return `
-SELECT date_trunc('year', f.sale_date)::date, f.product_id, ${LINE_MEASURES}
-FROM ${FACTS[scope]}
-GROUP BY 1, f.product_id`;
+SELECT year, product_id, ${SUM_MEASURES}
+FROM ${scope === 'all' ? source : changeTable(source)}
+GROUP BY year, product_id`;
 }
 
 export function categoryRollup(scope: RollupScope): string {
@@ -107,28 +102,26 @@ SELECT date_trunc('month', o.sale_date)::date, o.customer_id, count(*), sum(t.re
 FROM (SELECT i.order_id, sum(i.revenue) AS revenue FROM ${LINE_FIGURES} GROUP BY i.order_id) AS t JOIN orders o USING (order_id)
 GROUP BY 1, o.customer_id`;
   }
-  return customerChange('month');
+  return customerChange();
 }
 
-/** A rebuild: from the monthly cells, just rebuilt. */
+/** From the monthly cells (a rebuild), or their net change (an append: +-infinity days stay out of min / max). */
 export function yearCustomerRollup(scope: RollupScope): string {
-  if (scope === 'all') {
-    return `
+  const source = 'sales_by_month_customer';
+  return `
 SELECT date_trunc('year', month)::date, customer_id, sum(orders), sum(revenue), min(first_day), max(last_day)
-FROM sales_by_month_customer
+FROM ${scope === 'all' ? source : changeTable(source)}
 GROUP BY 1, customer_id`;
-  }
-  return customerChange('year');
 }
 
 /**
- * The signed touched lines per customer and period: orders and revenue net, the days of the new orders
+ * The signed touched lines per customer and month: orders and revenue net, the days of the new orders
  * (+-infinity without any: least and greatest keep the stored day; a NULL would fail NOT NULL before the
  * upsert finds the row).
  */
-function customerChange(grain: 'month' | 'year'): string {
+function customerChange(): string {
   return `
-SELECT date_trunc('${grain}', f.sale_date)::date, f.customer_id, ${ORDERS}, sum(f.revenue),
+SELECT date_trunc('month', f.sale_date)::date, f.customer_id, ${ORDERS}, sum(f.revenue),
        coalesce(min(f.sale_date) FILTER (WHERE f.lines > 0), 'infinity'),
        coalesce(max(f.sale_date) FILTER (WHERE f.lines > 0), '-infinity')
 FROM ${FACTS.touched}
@@ -157,18 +150,33 @@ FROM (
 ) AS d
 WHERE y.customer_id = d.customer_id AND y.year = d.year`;
 
-/** Running totals per product and region through each year: rebuilt whole from the yearly table ($1 is 1). */
-export function throughYearRollup(): string {
+/**
+ * Running totals per product and region through each year of the data ($1 is 1): all pairs, or (an append)
+ * the pairs whose yearly rows changed.
+ */
+export function throughYearRollup(scope: RollupScope): string {
+  const touched = `WHERE (product_id, region_id) IN (SELECT product_id, region_id FROM ${changeTable('sales_by_year_product_region')})`;
   return `
 INSERT INTO sales_through_year_product_region (year, product_id, region_id, quantity, revenue)
 SELECT y.year, p.product_id, p.region_id,
        $1 * sum(coalesce(s.quantity, 0)) OVER pair, $1 * sum(coalesce(s.revenue, 0)) OVER pair
 FROM (SELECT DISTINCT year FROM sales_by_year_product_region) y
-JOIN (SELECT product_id, region_id, min(year) AS first_year FROM sales_by_year_product_region GROUP BY 1, 2) p
-  ON y.year >= p.first_year
+JOIN (
+  SELECT product_id, region_id, min(year) AS first_year FROM sales_by_year_product_region ${scope === 'all' ? '' : touched}
+  GROUP BY 1, 2
+) p ON y.year >= p.first_year
 LEFT JOIN sales_by_year_product_region s ON s.year = y.year AND s.product_id = p.product_id AND s.region_id = p.region_id
 WINDOW pair AS (PARTITION BY p.product_id, p.region_id ORDER BY y.year)`;
 }
+
+const REMOVE_TOUCHED_PAIRS = `
+DELETE FROM sales_through_year_product_region
+WHERE (product_id, region_id) IN (SELECT product_id, region_id FROM ${changeTable('sales_by_year_product_region')})`;
+
+/** Every pair needs a row for a year that appears in (or leaves) the data: then all of it is recomputed. */
+const YEARS_CHANGED = `
+SELECT (SELECT array_agg(DISTINCT year ORDER BY year) FROM sales_by_year_product_region)
+  IS DISTINCT FROM (SELECT array_agg(DISTINCT year ORDER BY year) FROM sales_through_year_product_region) AS whole`;
 
 /** $1 is the sign: -1 takes the touched customers' old contribution out. */
 export function customerDaysRollup(scope: RollupScope): string {
@@ -205,15 +213,25 @@ export type Rollup =
       repair?: string;
     }
   | {
-      kind: 'delta' | 'recompute';
+      kind: 'delta';
       table: string;
       key: readonly string[];
       /** Additive columns; a row whose first measure (its count) is 0 holds nothing and is deleted. */
       measures: readonly string[];
       /** An INSERT of the scope's rows; $1 is the sign (1 for a rebuild). */
       contribution: (scope: RollupScope) => string;
-      /** recompute: how the touched part is removed before the change. */
-      remove?: string;
+    }
+  | {
+      kind: 'recompute';
+      table: string;
+      key: readonly string[];
+      measures: readonly string[];
+      /** An INSERT of all rows or of the touched ones; $1 is 1. */
+      contribution: (scope: RollupScope) => string;
+      /** Removes the touched rows (after the additive rollups have taken their change). */
+      remove: string;
+      /** A query answering `whole`: recompute all rows instead. */
+      wholeWhen: string;
     };
 
 const net = (table: string, key: string[], measures: string[], rows: (scope: RollupScope) => string) => ({
@@ -240,8 +258,8 @@ export const ROLLUP_TABLES = {
     contribution: throughYearRollup,
     key: ['year', 'product_id', 'region_id'],
     measures: ['quantity'],
-    // Small (years x product-region pairs): an append rebuilds it whole.
-    remove: 'DELETE FROM sales_through_year_product_region',
+    remove: REMOVE_TOUCHED_PAIRS,
+    wholeWhen: YEARS_CHANGED,
   },
   category: net(
     'sales_by_day_category_region',
@@ -276,10 +294,14 @@ export function rebuildStatement(rollup: Rollup): [string, unknown[]] {
   return [`INSERT INTO ${rollup.table} (${columns.join(', ')}) ${rollup.rows('all')}`, []];
 }
 
-/** Applies the signed touched facts to a net rollup in one upsert, skipping cells whose change is nil. */
+/**
+ * Puts a net rollup's change from the signed touched facts (or from a finer rollup's change) into its change
+ * table, then applies it in one upsert, skipping cells whose change is nil.
+ */
 export function applyNetChange(rollup: Rollup & { kind: 'net' }): string {
   const { table, key, measures, days } = rollup;
   const columns = [...key, ...measures, ...(days ?? [])].join(', ');
+  const change = changeTable(table);
   const changes = measures.map((m) => `c.${m} <> 0`);
   const updates = measures.map((m) => `${m} = r.${m} + excluded.${m}`);
   if (days) {
@@ -288,8 +310,10 @@ export function applyNetChange(rollup: Rollup & { kind: 'net' }): string {
     updates.push(`${first} = least(r.${first}, excluded.${first})`, `${last} = greatest(r.${last}, excluded.${last})`);
   }
   return `
+CREATE TEMP TABLE ${change} (LIKE ${table}) ON COMMIT DROP;
+INSERT INTO ${change} (${columns}) ${rollup.rows('touched')};
 INSERT INTO ${table} AS r (${columns})
-SELECT * FROM (${rollup.rows('touched')}) AS c (${columns})
+SELECT ${columns} FROM ${change} AS c
 WHERE ${changes.join(' OR ')}
 ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${updates.join(', ')}`;
 }

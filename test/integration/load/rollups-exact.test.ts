@@ -101,4 +101,17 @@ describe('rollups after an append', () => {
     expect(outcome.result?.counts.inserted).to.equal(400);
     await expectRollupsAsRebuilt(db());
   });
+
+  it('equal the database rebuild after an append brings a year the data did not have', async () => {
+    const lines = [...generateSales({ rows: 500, seed: 13 })];
+    await load(db().pool, await writeFile(csvOf(lines)));
+    // A later year: every product-region pair's running totals need a row for it, touched or not.
+    const later = [...generateSales({ rows: 50, seed: 14, firstOrder: 80_000_000 })].map((line) => ({
+      ...line,
+      dateOfSale: '2026-01-15',
+    }));
+    expect(lines.every((line) => line.dateOfSale < '2026')).to.equal(true);
+    expect((await load(db().pool, await writeFile(csvOf(later)))).result?.counts.inserted).to.equal(50);
+    await expectRollupsAsRebuilt(db());
+  });
 });
