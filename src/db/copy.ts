@@ -39,3 +39,23 @@ export class CopyWriter {
     await Promise.race([once(this.stream, 'finish'), this.failed]);
   }
 }
+
+/** COPYs one row per entry (`toRow` gives its COPY text, line ending included), in writes of about 1 MB. */
+export async function copyRows<T>(
+  client: PoolClient,
+  sql: string,
+  entries: Iterable<T>,
+  toRow: (entry: T) => string,
+): Promise<void> {
+  const copy = new CopyWriter(client, sql);
+  let text = '';
+  for (const entry of entries) {
+    text += toRow(entry);
+    if (text.length > 1 << 20) {
+      await copy.write(text);
+      text = '';
+    }
+  }
+  if (text) await copy.write(text);
+  await copy.end();
+}

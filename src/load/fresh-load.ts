@@ -4,7 +4,7 @@
 // before the commit (one sort per index, one set-based pass per foreign key). Orders, products and customers
 // follow from what the file said, and the rollups are summed from it (file-rollups.ts).
 import type { PoolClient } from 'pg';
-import { CopyWriter, copyTextArray, copyValue } from '../db/copy.js';
+import { CopyWriter, copyRows, copyTextArray, copyValue } from '../db/copy.js';
 import { fileRollups, type RollupIds } from './file-rollups.js';
 import type { Accepted, FileState } from './file-state.js';
 import { ROLLUP_TABLES } from './rollup-sql.js';
@@ -171,19 +171,8 @@ class TableSink implements RowSink {
   }
 }
 
-async function copyText(client: PoolClient, sql: string, rows: Iterable<string>): Promise<void> {
-  const copy = new CopyWriter(client, sql);
-  let text = '';
-  for (const row of rows) {
-    text += row;
-    if (text.length > 1 << 20) {
-      await copy.write(text);
-      text = '';
-    }
-  }
-  if (text) await copy.write(text);
-  await copy.end();
-}
+/** COPYs rows already in COPY text. */
+const copyText = (client: PoolClient, sql: string, rows: Iterable<string>) => copyRows(client, sql, rows, (row) => row);
 
 async function idsOfNames(client: PoolClient, table: string, id: string, names: string[]): Promise<Int32Array> {
   const { rows } = await client.query<{ name: string; id: number }>(nameIds(table, id), [names]);

@@ -4,7 +4,7 @@
 // A first load (an empty database) streams straight into the final tables instead (fresh-load.ts).
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import { CopyWriter, copyTextArray, copyValue } from '../db/copy.js';
+import { CopyWriter, copyRows, copyTextArray, copyValue } from '../db/copy.js';
 import * as apply from './apply-sql.js';
 import type { FileState } from './file-state.js';
 import { IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js';
@@ -104,20 +104,6 @@ async function stageFile(client: PoolClient, file: string, options: LoadOptions)
   } finally {
     await copy.end().catch(() => {});
   }
-}
-
-async function copyRows<T>(client: PoolClient, sql: string, entries: Iterable<T>, toRow: (entry: T) => string): Promise<void> {
-  const copy = new CopyWriter(client, sql);
-  let text = '';
-  for (const entry of entries) {
-    text += toRow(entry);
-    if (text.length > 1 << 20) {
-      await copy.write(text);
-      text = '';
-    }
-  }
-  if (text) await copy.write(text);
-  await copy.end();
 }
 
 async function stageDimensions(client: PoolClient, state: FileState): Promise<void> {
