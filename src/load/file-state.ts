@@ -169,6 +169,7 @@ export class FileState {
   readonly supersededLines: number[] = [];
 
   private readonly orderIndex = new Map<string, number>();
+  private orderCount = 0;
   private readonly orderFields = new Columns((n) => ({
     customer: ints(n),
     day: ints(n),
@@ -198,6 +199,7 @@ export class FileState {
   private readonly customerIndex = new Map<string, number>();
   private readonly customerCodes: string[] = [];
   private readonly customerAttributes: CustomerAttributes[] = [];
+  private customerTotal = 0;
 
   private readonly productIndex = new Map<string, number>();
   private readonly productCodes: string[] = [];
@@ -217,7 +219,7 @@ export class FileState {
       if (reasons.length > 0) return { accepted: false, reasons };
     } else {
       const customer = this.customerId(row.customerCode);
-      order = this.orderIndex.size;
+      order = this.orderCount++;
       this.orderIndex.set(detach(row.orderCode), order);
       this.orderFields.ensure(order);
       const c = this.orderFields.columns;
@@ -270,7 +272,7 @@ export class FileState {
 
   orderColumns(): OrderColumns {
     const { customer, day, region, payment } = this.orderFields.columns;
-    return { count: this.orderIndex.size, customer, day, region, payment };
+    return { count: this.orderCount, customer, day, region, payment };
   }
 
   /** The file's order codes, by order index. */
@@ -284,11 +286,25 @@ export class FileState {
   }
 
   get productCount(): number {
-    return this.productCodes.length;
+    return this.productCategories.length;
   }
 
   get customerCount(): number {
-    return this.customerCodes.length;
+    return this.customerTotal;
+  }
+
+  /**
+   * Lets the codes and attributes go once they are written: what is left (indexes, figures, names of days,
+   * regions and categories) is what the rollups need, and the memory goes to summing them.
+   */
+  releaseCodes(): void {
+    this.orderIndex.clear();
+    this.customerIndex.clear();
+    this.customerCodes.length = 0;
+    this.customerAttributes.length = 0;
+    this.productIndex.clear();
+    this.productCodes.length = 0;
+    this.productNames.length = 0;
   }
 
   /**
@@ -356,7 +372,7 @@ export class FileState {
   private customerId(code: string): number {
     let id = this.customerIndex.get(code);
     if (id === undefined) {
-      id = this.customerCodes.length;
+      id = this.customerTotal++;
       const copy = detach(code);
       this.customerIndex.set(copy, id);
       this.customerCodes.push(copy);

@@ -267,6 +267,7 @@ export async function loadIntoEmptyDatabase(
     copyDimensionsAndOrders(client, state, ids.region, payments, ids.category),
   );
   await exec('continue identity sequences', CONTINUE_SEQUENCES);
+  state.releaseCodes();
 
   // PostgreSQL builds the facts' keys and indexes (one multi-statement query: no round trip between them)
   // while this thread sums the rollups; the rollups' own keys follow their rows.
