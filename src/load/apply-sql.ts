@@ -129,6 +129,8 @@ WHERE old.lines < 0 AND NOT EXISTS (
   SELECT FROM touched_facts new
   WHERE new.lines > 0 AND new.order_id = old.order_id AND new.customer_id = old.customer_id AND new.sale_date = old.sale_date)`;
 
+export const IS_SUPERUSER = `SELECT current_setting('is_superuser') = 'on' AS superuser`;
+
 export const UPSERT_ORDERS = `
 INSERT INTO orders AS o (code, customer_id, region_id, payment_method_id, sale_date)
 SELECT code, customer_id, region_id, payment_method_id, sale_date FROM incoming_orders
