@@ -40,8 +40,10 @@ function rowValues(row: SaleLine): (string | null)[] {
 }
 
 export class BatchEncoder {
-  private readonly parts: string[] = [];
-  private readonly lengths: number[] = [];
+  // Concatenated as it goes (V8 ropes, flattened once when the batch is posted): cheaper than join().
+  private text = '';
+  private lengths = new Int32Array(1 << 16);
+  private valueCount = 0;
   private readonly records: number[] = [];
 
   add(record: ParsedRecord): void {
@@ -56,16 +58,21 @@ export class BatchEncoder {
   }
 
   finish(): EncodedBatch {
-    return { text: this.parts.join(''), lengths: Int32Array.from(this.lengths), records: Int32Array.from(this.records) };
+    return { text: this.text, lengths: this.lengths.slice(0, this.valueCount), records: Int32Array.from(this.records) };
   }
 
   private value(value: string | null): void {
+    if (this.valueCount === this.lengths.length) {
+      const grown = new Int32Array(this.lengths.length * 2);
+      grown.set(this.lengths);
+      this.lengths = grown;
+    }
     if (value === null) {
-      this.lengths.push(-1);
+      this.lengths[this.valueCount++] = -1;
       return;
     }
-    this.parts.push(value);
-    this.lengths.push(value.length);
+    this.text += value;
+    this.lengths[this.valueCount++] = value.length;
   }
 }
 
