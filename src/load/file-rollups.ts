@@ -14,11 +14,11 @@ export interface RollupIds {
   category: Int32Array;
 }
 
-/** One rollup table's rows, as COPY text chunks. */
+/** One rollup table's rows, in COPY text (a generator: they are formatted as they are sent). */
 export interface RollupRows {
   table: string;
   columns: string;
-  chunks: () => Generator<string>;
+  rows: () => Generator<string>;
 }
 
 class Unsafe extends Error {}
@@ -123,19 +123,6 @@ const COSTED_REVENUE = 6;
 const COST = 7;
 const LINE_MEASURE_COLUMNS = 'lines, quantity, gross, discount, revenue, shipping, costed_revenue, cost';
 const customerColumns = (period: string) => `${period}, customer_id, orders, revenue, first_day, last_day`;
-
-/** Batches rows into COPY chunks of about 1 MB. */
-function* chunked(rows: Generator<string>): Generator<string> {
-  let text = '';
-  for (const row of rows) {
-    text += row;
-    if (text.length > 1 << 20) {
-      yield text;
-      text = '';
-    }
-  }
-  if (text) yield text;
-}
 
 /**
  * Every rollup table's rows for a file loaded into an empty database, or undefined when the figures cannot
@@ -288,106 +275,87 @@ function computeRollups(state: FileState, ids: RollupIds, places: { money: numbe
       revenuePlaces,
     )}\t${decimal(cells.measures[COST][cell], money)}`;
 
-  function* rows(cells: Cells, row: (cell: number) => string): Generator<string> {
-    for (let cell = 0; cell < cells.size; cell++) yield row(cell);
+  /** Each cell's COPY row: `row` gets the cell and its key parts. */
+  function* rows(cells: Cells, row: (cell: number, a: number, b: number, c: number) => string): Generator<string> {
+    const [first, second, third] = cells.keys;
+    for (let cell = 0; cell < cells.size; cell++) yield row(cell, first[cell], second[cell], third[cell]);
   }
-  const [monthOf, productOf, regionOf] = byMonthProductRegion.keys;
-  const customerRow = (period: string[], cells: Cells) =>
-    rows(cells, (cell) => {
-      const m = cells.measures;
-      return `${period[cells.keys[0][cell]]}\t${ids.customer[cells.keys[1][cell]]}\t${m[0][cell]}\t${decimal(m[1][cell], revenuePlaces)}\t${
-        dayNames[dayOrder[m[2][cell]]]
-      }\t${dayNames[dayOrder[m[3][cell]]]}\n`;
-    });
+  const customerRows = (period: string[], cells: Cells) => {
+    const m = cells.measures;
+    return rows(
+      cells,
+      (cell, when, customer) =>
+        `${period[when]}\t${ids.customer[customer]}\t${m[0][cell]}\t${decimal(m[1][cell], revenuePlaces)}\t${
+          dayNames[dayOrder[m[2][cell]]]
+        }\t${dayNames[dayOrder[m[3][cell]]]}\n`,
+    );
+  };
 
   return [
     {
       table: 'sales_by_month_product_region',
       columns: `month, product_id, region_id, ${LINE_MEASURE_COLUMNS}`,
-      chunks: () =>
-        chunked(
-          rows(
-            byMonthProductRegion,
-            (cell) =>
-              `${months[monthOf[cell]]}\t${ids.product[productOf[cell]]}\t${ids.region[regionOf[cell]]}\t${lineMeasures(byMonthProductRegion, cell)}\n`,
-          ),
+      rows: () =>
+        rows(
+          byMonthProductRegion,
+          (cell, month, product, region) =>
+            `${months[month]}\t${ids.product[product]}\t${ids.region[region]}\t${lineMeasures(byMonthProductRegion, cell)}\n`,
         ),
     },
     {
       table: 'sales_by_year_product_region',
       columns: `year, product_id, region_id, ${LINE_MEASURE_COLUMNS}`,
-      chunks: () =>
-        chunked(
-          rows(
-            byYearProductRegion,
-            (cell) =>
-              `${years[byYearProductRegion.keys[0][cell]]}\t${ids.product[byYearProductRegion.keys[1][cell]]}\t${
-                ids.region[byYearProductRegion.keys[2][cell]]
-              }\t${lineMeasures(byYearProductRegion, cell)}\n`,
-          ),
+      rows: () =>
+        rows(
+          byYearProductRegion,
+          (cell, year, product, region) =>
+            `${years[year]}\t${ids.product[product]}\t${ids.region[region]}\t${lineMeasures(byYearProductRegion, cell)}\n`,
         ),
     },
     {
       table: 'sales_by_year_product',
       columns: `year, product_id, ${LINE_MEASURE_COLUMNS}`,
-      chunks: () =>
-        chunked(
-          rows(
-            byYearProduct,
-            (cell) =>
-              `${years[byYearProduct.keys[0][cell]]}\t${ids.product[byYearProduct.keys[1][cell]]}\t${lineMeasures(byYearProduct, cell)}\n`,
-          ),
+      rows: () =>
+        rows(
+          byYearProduct,
+          (cell, year, product) => `${years[year]}\t${ids.product[product]}\t${lineMeasures(byYearProduct, cell)}\n`,
         ),
     },
     {
       table: 'sales_through_year_product_region',
       columns: 'year, product_id, region_id, quantity, revenue',
-      chunks: () => chunked(throughYearRows(byYearProductRegion, years, ids, revenuePlaces)),
+      rows: () => throughYearRows(byYearProductRegion, years, ids, revenuePlaces),
     },
     {
       table: 'sales_by_day_category_region',
       columns: `sale_date, category_id, region_id, orders, ${LINE_MEASURE_COLUMNS}`,
-      chunks: () =>
-        chunked(
-          rows(
-            byDayCategoryRegion,
-            (cell) =>
-              `${dayNames[byDayCategoryRegion.keys[0][cell]]}\t${ids.category[byDayCategoryRegion.keys[1][cell]]}\t${
-                ids.region[byDayCategoryRegion.keys[2][cell]]
-              }\t${byDayCategoryRegion.measures[8][cell]}\t${lineMeasures(byDayCategoryRegion, cell)}\n`,
-          ),
+      rows: () =>
+        rows(
+          byDayCategoryRegion,
+          (cell, day, category, region) =>
+            `${dayNames[day]}\t${ids.category[category]}\t${ids.region[region]}\t${byDayCategoryRegion.measures[8][cell]}\t${lineMeasures(
+              byDayCategoryRegion,
+              cell,
+            )}\n`,
         ),
     },
     {
       table: 'sales_by_day_region',
       columns: `sale_date, region_id, orders, ${LINE_MEASURE_COLUMNS}`,
-      chunks: () =>
-        chunked(
-          rows(
-            byDayRegion,
-            (cell) =>
-              `${dayNames[byDayRegion.keys[0][cell]]}\t${ids.region[byDayRegion.keys[1][cell]]}\t${byDayRegion.measures[8][cell]}\t${lineMeasures(
-                byDayRegion,
-                cell,
-              )}\n`,
-          ),
+      rows: () =>
+        rows(
+          byDayRegion,
+          (cell, day, region) =>
+            `${dayNames[day]}\t${ids.region[region]}\t${byDayRegion.measures[8][cell]}\t${lineMeasures(byDayRegion, cell)}\n`,
         ),
     },
     {
       table: 'customers_by_day',
       columns: 'sale_date, previous_sale_date, customers',
-      chunks: () => chunked(customerDayRows(state, dayRank, dayNames, dayOrder)),
+      rows: () => customerDayRows(state, dayRank, dayNames, dayOrder),
     },
-    {
-      table: 'sales_by_month_customer',
-      columns: customerColumns('month'),
-      chunks: () => chunked(customerRow(months, byMonthCustomer)),
-    },
-    {
-      table: 'sales_by_year_customer',
-      columns: customerColumns('year'),
-      chunks: () => chunked(customerRow(years, byYearCustomer)),
-    },
+    { table: 'sales_by_month_customer', columns: customerColumns('month'), rows: () => customerRows(months, byMonthCustomer) },
+    { table: 'sales_by_year_customer', columns: customerColumns('year'), rows: () => customerRows(years, byYearCustomer) },
   ];
 }
 

@@ -286,8 +286,8 @@ export async function loadIntoEmptyDatabase(
     options.logger?.debug('figures beyond exact double sums: rollups rebuilt by the database');
     for (const rollup of Object.values(ROLLUP_TABLES)) await rebuildRollup(exec, rollup);
   } else {
-    for (const { table, columns, chunks } of rollups) {
-      await step(options, `copy ${table}`, () => copyText(client, `COPY ${table} (${columns}) FROM STDIN`, chunks()));
+    for (const { table, columns, rows } of rollups) {
+      await step(options, `copy ${table}`, () => copyText(client, `COPY ${table} (${columns}) FROM STDIN`, rows()));
     }
   }
   options.signal?.throwIfAborted();
