@@ -5,6 +5,7 @@
 // The result matches what rollup-sql.ts computes from the tables (a test compares every row of every table).
 import { DECIMAL_PLACES } from './decimal.js';
 import type { FileState } from './file-state.js';
+import { KeyTable } from './key-table.js';
 
 /** Database ids of the file's products, customers, regions and categories (by their indexes in FileState). */
 export interface RollupIds {
@@ -41,60 +42,35 @@ function decimal(units: number, places: number): string {
   return `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
 }
 
-/** Key spaces up to this size index their cells in a dense Int32Array (64 MB at most), larger ones in a Map. */
-const DENSE_KEYS = 1 << 24;
-
-/** Growable Int32Array. */
-class IntList {
-  values = new Int32Array(1024);
-
-  set(index: number, value: number): void {
-    if (index >= this.values.length) {
-      const grown = new Int32Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    this.values[index] = value;
-  }
-}
-
-/** Cells keyed by up to three small integers, with Float64Array measures. */
+/** Cells keyed by two or three small integers, with Float64Array measures. */
 class Cells {
-  private readonly dense: Int32Array | undefined;
-  private readonly sparse = new Map<number, number>();
-  private readonly keyLists = [new IntList(), new IntList(), new IntList()];
+  private readonly keyTable: KeyTable;
   readonly measures: Float64Array[];
-  size = 0;
   private capacity = 1024;
 
-  /** `radix`: the number of distinct values of each key part. */
-  constructor(
-    private readonly radix: [number, number, number],
-    measureCount: number,
-  ) {
-    const keySpace = radix[0] * radix[1] * radix[2];
-    this.dense = keySpace <= DENSE_KEYS ? new Int32Array(keySpace) : undefined;
+  constructor(parts: 2 | 3, measureCount: number) {
+    this.keyTable = new KeyTable(parts);
     this.measures = Array.from({ length: measureCount }, () => new Float64Array(this.capacity));
   }
 
-  /** Each key part's column, by cell. */
-  get keys(): [Int32Array, Int32Array, Int32Array] {
-    return [this.keyLists[0].values, this.keyLists[1].values, this.keyLists[2].values];
+  get size(): number {
+    return this.keyTable.size;
+  }
+
+  /** Each key part's column, by cell (no third with two parts). */
+  get keys(): [Int32Array, Int32Array, Int32Array | undefined] {
+    const { a, b, c } = this.keyTable;
+    return [a, b, c];
+  }
+
+  /** All cells are there: lets their lookup go (the rows need only their keys and measures). */
+  seal(): void {
+    this.keyTable.seal();
   }
 
   cell(a: number, b: number, c = 0): number {
-    const key = (a * this.radix[1] + b) * this.radix[2] + c;
-    // Dense entries hold cell + 1 (0: none yet).
-    let cell = this.dense ? this.dense[key] - 1 : (this.sparse.get(key) ?? -1);
-    if (cell === -1) {
-      cell = this.size++;
-      if (this.dense) this.dense[key] = cell + 1;
-      else this.sparse.set(key, cell);
-      this.keyLists[0].set(cell, a);
-      this.keyLists[1].set(cell, b);
-      this.keyLists[2].set(cell, c);
-      if (cell >= this.capacity) this.grow();
-    }
+    const cell = this.keyTable.row(a, b, c);
+    if (cell === this.capacity) this.grow();
     return cell;
   }
 
@@ -139,16 +115,12 @@ export function fileRollups(state: FileState, ids: RollupIds): RollupRows[] | un
   }
 }
 
-function computeRollups(state: FileState, ids: RollupIds, places: { money: number; discount: number }): RollupRows[] {
-  const lines = state.lines();
-  const orders = state.orderColumns();
+type Places = { money: number; discount: number };
+
+function computeRollups(state: FileState, ids: RollupIds, places: Places): RollupRows[] {
   const money = places.money;
-  const ratio = places.discount;
-  const moneyDivisor = 10 ** (DECIMAL_PLACES - money);
-  const ratioDivisor = 10 ** (DECIMAL_PLACES - ratio);
-  const ratioUnit = 10 ** ratio;
-  // gross, shipping and cost are in 10^-money units; discount and revenue in 10^-(money + ratio).
-  const revenuePlaces = money + ratio;
+  // gross, shipping and cost are in 10^-money units; discount and revenue in 10^-(money + discount places).
+  const revenuePlaces = money + places.discount;
 
   // Days in date order; each day's month, each month's year.
   const dayNames = state.days.names;
@@ -173,82 +145,16 @@ function computeRollups(state: FileState, ids: RollupIds, places: { money: numbe
   }
   const monthYear = months.map((month) => years.indexOf(`${month.slice(0, 4)}-01-01`));
 
-  const productCount = state.productCount;
-  const regionCount = state.regions.names.length;
-  const categoryCount = state.categories.names.length;
-  const customerCount = state.customerCount;
+  const { byMonthProductRegion, byDayCategoryRegion, byDayRegion, byMonthCustomer } = sumLines(state, places, dayMonth, dayRank);
+  // The lines are summed: let them go before the coarser cells and the rows take memory.
+  state.releaseLines();
 
-  const byMonthProductRegion = new Cells([months.length, productCount, regionCount], 8);
-  const byDayCategoryRegion = new Cells([dayNames.length, categoryCount, regionCount], 9); // measure 8: orders
-  const byDayRegion = new Cells([dayNames.length, regionCount, 1], 9);
-  const byMonthCustomer = new Cells([months.length, customerCount, 1], 4); // orders, revenue, first rank, last rank
-
-  // The lines of each order, together (a counting sort of line slots by order).
-  const start = new Int32Array(orders.count + 1);
-  for (let i = 0; i < lines.count; i++) start[lines.order[i] + 1]++;
-  for (let o = 0; o < orders.count; o++) start[o + 1] += start[o];
-  const slots = new Int32Array(lines.count);
-  {
-    const next = start.slice(0, orders.count);
-    for (let i = 0; i < lines.count; i++) slots[next[lines.order[i]]++] = i;
-  }
-
-  const figures = new Float64Array(8);
-  const seenCategory = new Int32Array(categoryCount).fill(-1);
-  for (let o = 0; o < orders.count; o++) {
-    const day = orders.day[o];
-    const region = orders.region[o];
-    const dayRegion = byDayRegion.cell(day, region);
-    let orderRevenue = 0;
-    for (let s = start[o]; s < start[o + 1]; s++) {
-      const i = slots[s];
-      const product = lines.product[i];
-      const quantity = lines.quantity[i];
-      const gross = safe(quantity * (lines.price[i] / moneyDivisor));
-      const discount = safe(gross * (lines.discount[i] / ratioDivisor));
-      const revenue = safe(gross * ratioUnit - discount);
-      const unitCost = lines.cost[i];
-      figures[LINES] = 1;
-      figures[QUANTITY] = quantity;
-      figures[GROSS] = gross;
-      figures[DISCOUNT] = discount;
-      figures[REVENUE] = revenue;
-      figures[SHIPPING] = lines.shipping[i] / moneyDivisor;
-      figures[COSTED_REVENUE] = Number.isNaN(unitCost) ? 0 : revenue;
-      figures[COST] = Number.isNaN(unitCost) ? 0 : safe(quantity * (unitCost / moneyDivisor));
-      orderRevenue += revenue;
-
-      const category = state.productCategory(product);
-      const productCell = byMonthProductRegion.cell(dayMonth[day], product, region);
-      const categoryCell = byDayCategoryRegion.cell(day, category, region);
-      for (let m = 0; m < 8; m++) {
-        byMonthProductRegion.add(productCell, m, figures[m]);
-        byDayCategoryRegion.add(categoryCell, m, figures[m]);
-        byDayRegion.add(dayRegion, m, figures[m]);
-      }
-      if (seenCategory[category] !== o) {
-        seenCategory[category] = o;
-        byDayCategoryRegion.add(categoryCell, 8, 1);
-      }
-    }
-    byDayRegion.add(dayRegion, 8, 1);
-
-    const customerCell = byMonthCustomer.cell(dayMonth[day], orders.customer[o]);
-    const rank = dayRank[day];
-    const known = byMonthCustomer.measures[0][customerCell] > 0;
-    byMonthCustomer.add(customerCell, 0, 1);
-    byMonthCustomer.add(customerCell, 1, orderRevenue);
-    const range = byMonthCustomer.measures;
-    if (!known || rank < range[2][customerCell]) range[2][customerCell] = rank;
-    if (!known || rank > range[3][customerCell]) range[3][customerCell] = rank;
-  }
-
-  const byYearProductRegion = new Cells([years.length, productCount, regionCount], 8);
+  const byYearProductRegion = new Cells(3, 8);
   rollUp(byMonthProductRegion, byYearProductRegion, (month, product, region) => [monthYear[month], product, region]);
-  const byYearProduct = new Cells([years.length, productCount, 1], 8);
+  const byYearProduct = new Cells(2, 8);
   rollUp(byYearProductRegion, byYearProduct, (year, product) => [year, product, 0]);
 
-  const byYearCustomer = new Cells([years.length, customerCount, 1], 4);
+  const byYearCustomer = new Cells(2, 4);
   const [customerMonthOf, customerOf] = byMonthCustomer.keys;
   for (let cell = 0; cell < byMonthCustomer.size; cell++) {
     const m = byMonthCustomer.measures;
@@ -261,6 +167,16 @@ function computeRollups(state: FileState, ids: RollupIds, places: { money: numbe
     if (!known || m[3][cell] > t[3][target]) t[3][target] = m[3][cell];
   }
 
+  const all = [
+    byMonthProductRegion,
+    byYearProductRegion,
+    byYearProduct,
+    byDayCategoryRegion,
+    byDayRegion,
+    byMonthCustomer,
+    byYearCustomer,
+  ];
+  for (const cells of all) cells.seal();
   for (const cells of [byMonthProductRegion, byYearProductRegion, byYearProduct, byDayCategoryRegion, byDayRegion]) {
     for (const measure of cells.measures) for (let cell = 0; cell < cells.size; cell++) safe(measure[cell]);
   }
@@ -278,7 +194,7 @@ function computeRollups(state: FileState, ids: RollupIds, places: { money: numbe
   /** Each cell's COPY row: `row` gets the cell and its key parts. */
   function* rows(cells: Cells, row: (cell: number, a: number, b: number, c: number) => string): Generator<string> {
     const [first, second, third] = cells.keys;
-    for (let cell = 0; cell < cells.size; cell++) yield row(cell, first[cell], second[cell], third[cell]);
+    for (let cell = 0; cell < cells.size; cell++) yield row(cell, first[cell], second[cell], third ? third[cell] : 0);
   }
   const customerRows = (period: string[], cells: Cells) => {
     const m = cells.measures;
@@ -359,11 +275,88 @@ function computeRollups(state: FileState, ids: RollupIds, places: { money: numbe
   ];
 }
 
+/** The cells summed from the lines themselves (the coarser rollups are summed from these). */
+function sumLines(state: FileState, places: Places, dayMonth: Int32Array, dayRank: Int32Array) {
+  const lines = state.lines();
+  const orders = state.orderColumns();
+  const moneyDivisor = 10 ** (DECIMAL_PLACES - places.money);
+  const ratioDivisor = 10 ** (DECIMAL_PLACES - places.discount);
+  const ratioUnit = 10 ** places.discount;
+  const categoryCount = state.categories.names.length;
+
+  const byMonthProductRegion = new Cells(3, 8);
+  const byDayCategoryRegion = new Cells(3, 9); // measure 8: orders
+  const byDayRegion = new Cells(2, 9);
+  const byMonthCustomer = new Cells(2, 4); // orders, revenue, first rank, last rank
+
+  // The lines of each order, together (a counting sort of line slots by order).
+  const start = new Int32Array(orders.count + 1);
+  for (let i = 0; i < lines.count; i++) start[lines.order[i] + 1]++;
+  for (let o = 0; o < orders.count; o++) start[o + 1] += start[o];
+  const slots = new Int32Array(lines.count);
+  {
+    const next = start.slice(0, orders.count);
+    for (let i = 0; i < lines.count; i++) slots[next[lines.order[i]]++] = i;
+  }
+
+  const figures = new Float64Array(8);
+  const seenCategory = new Int32Array(categoryCount).fill(-1);
+  for (let o = 0; o < orders.count; o++) {
+    const day = orders.day[o];
+    const region = orders.region[o];
+    const dayRegion = byDayRegion.cell(day, region);
+    let orderRevenue = 0;
+    for (let s = start[o]; s < start[o + 1]; s++) {
+      const i = slots[s];
+      const product = lines.product[i];
+      const quantity = lines.quantity[i];
+      const gross = safe(quantity * (lines.price[i] / moneyDivisor));
+      const discount = safe(gross * (lines.discount[i] / ratioDivisor));
+      const revenue = safe(gross * ratioUnit - discount);
+      const unitCost = lines.cost[i];
+      figures[LINES] = 1;
+      figures[QUANTITY] = quantity;
+      figures[GROSS] = gross;
+      figures[DISCOUNT] = discount;
+      figures[REVENUE] = revenue;
+      figures[SHIPPING] = lines.shipping[i] / moneyDivisor;
+      figures[COSTED_REVENUE] = Number.isNaN(unitCost) ? 0 : revenue;
+      figures[COST] = Number.isNaN(unitCost) ? 0 : safe(quantity * (unitCost / moneyDivisor));
+      orderRevenue += revenue;
+
+      const category = state.productCategory(product);
+      const productCell = byMonthProductRegion.cell(dayMonth[day], product, region);
+      const categoryCell = byDayCategoryRegion.cell(day, category, region);
+      for (let m = 0; m < 8; m++) {
+        byMonthProductRegion.add(productCell, m, figures[m]);
+        byDayCategoryRegion.add(categoryCell, m, figures[m]);
+        byDayRegion.add(dayRegion, m, figures[m]);
+      }
+      if (seenCategory[category] !== o) {
+        seenCategory[category] = o;
+        byDayCategoryRegion.add(categoryCell, 8, 1);
+      }
+    }
+    byDayRegion.add(dayRegion, 8, 1);
+
+    const customerCell = byMonthCustomer.cell(dayMonth[day], orders.customer[o]);
+    const rank = dayRank[day];
+    const known = byMonthCustomer.measures[0][customerCell] > 0;
+    byMonthCustomer.add(customerCell, 0, 1);
+    byMonthCustomer.add(customerCell, 1, orderRevenue);
+    const range = byMonthCustomer.measures;
+    if (!known || rank < range[2][customerCell]) range[2][customerCell] = rank;
+    if (!known || rank > range[3][customerCell]) range[3][customerCell] = rank;
+  }
+
+  return { byMonthProductRegion, byDayCategoryRegion, byDayRegion, byMonthCustomer };
+}
+
 /** Sums every cell of `from` into the cell of `to` that `key` maps it to. */
 function rollUp(from: Cells, to: Cells, key: (a: number, b: number, c: number) => [number, number, number]): void {
   const [first, second, third] = from.keys;
   for (let cell = 0; cell < from.size; cell++) {
-    const [a, b, c] = key(first[cell], second[cell], third[cell]);
+    const [a, b, c] = key(first[cell], second[cell], third ? third[cell] : 0);
     const target = to.cell(a, b, c);
     for (let m = 0; m < from.measures.length; m++) to.add(target, m, from.measures[m][cell]);
   }
@@ -371,7 +364,7 @@ function rollUp(from: Cells, to: Cells, key: (a: number, b: number, c: number) =
 
 /** Running quantity and revenue per product and region through each year of the data, from its first year. */
 function* throughYearRows(byYear: Cells, years: string[], ids: RollupIds, revenuePlaces: number): Generator<string> {
-  const [yearOf, productOf, regionOf] = byYear.keys;
+  const [yearOf, productOf, regionOf] = byYear.keys as [Int32Array, Int32Array, Int32Array]; // three parts
   const regionRadix = regionOf.reduce((max, region) => Math.max(max, region), 0) + 1;
   const pairs = new Map<number, number[]>();
   for (let cell = 0; cell < byYear.size; cell++) {

@@ -2,7 +2,10 @@
 // key with its figures, and the latest product and customer attributes. Pure: the streaming side of the load
 // keeps it. Compact by design (codes map to indexes; order and line fields live in typed arrays, line keys in
 // an open-addressing table over them): a million-line file keeps about 100 MB here.
+
+import { CodeTable } from './code-table.js';
 import { DECIMAL_PLACES, decimalUnits } from './decimal.js';
+import { KeyTable } from './key-table.js';
 import type { SaleLine } from './validate-line.js';
 
 /**
@@ -65,54 +68,15 @@ class Columns<C extends Record<string, TypedColumn>> {
 
 const ints = (capacity: number) => new Int32Array(capacity);
 const floats = (capacity: number) => new Float64Array(capacity);
-
-/**
- * The file's line keys (order index, product index) -> line slot: open addressing over an Int32Array (slot + 1;
- * 0 is empty). A Map keyed by a packed number was the load's hottest spot: its keys are heap numbers.
- */
-class LineKeyIndex {
-  private table = new Int32Array(1 << 12);
-
-  constructor(
-    private readonly order: () => Int32Array,
-    private readonly product: () => Int32Array,
-  ) {}
-
-  private static hash(order: number, product: number): number {
-    return (Math.imul(order, 0x9e3779b1) ^ Math.imul(product, 0x85ebca77)) >>> 0;
-  }
-
-  /** The slot of a line key, or -1. */
-  find(order: number, product: number): number {
-    const mask = this.table.length - 1;
-    const orders = this.order();
-    const products = this.product();
-    for (let i = LineKeyIndex.hash(order, product) & mask; ; i = (i + 1) & mask) {
-      const entry = this.table[i];
-      if (entry === 0) return -1;
-      if (orders[entry - 1] === order && products[entry - 1] === product) return entry - 1;
-    }
-  }
-
-  /** Adds a new slot (its key not yet present); `count` is the number of slots after adding it. */
-  add(slot: number, count: number): void {
-    if (count * 2 > this.table.length) this.grow();
-    this.place(slot);
-  }
-
-  private place(slot: number): void {
-    const mask = this.table.length - 1;
-    let i = LineKeyIndex.hash(this.order()[slot], this.product()[slot]) & mask;
-    while (this.table[i] !== 0) i = (i + 1) & mask;
-    this.table[i] = slot + 1;
-  }
-
-  private grow(): void {
-    const old = this.table;
-    this.table = new Int32Array(old.length * 2);
-    for (const entry of old) if (entry !== 0) this.place(entry - 1);
-  }
-}
+const lineColumns = () =>
+  new Columns((n) => ({
+    line: ints(n),
+    quantity: ints(n),
+    price: floats(n),
+    discount: floats(n),
+    shipping: floats(n),
+    cost: floats(n),
+  }));
 
 export interface OrderHead {
   customerCode: string;
@@ -168,7 +132,8 @@ export class FileState {
   /** Earlier valid rows of a line key that a later row replaced (last wins). */
   readonly supersededLines: number[] = [];
 
-  private readonly orderIndex = new Map<string, number>();
+  /** The file's order codes; an order's index is its code's id. */
+  private orderCodeTable = new CodeTable();
   private orderCount = 0;
   private readonly orderFields = new Columns((n) => ({
     customer: ints(n),
@@ -177,21 +142,10 @@ export class FileState {
     payment: ints(n),
     firstLine: ints(n),
   }));
-  private readonly lineFields = new Columns((n) => ({
-    order: ints(n),
-    product: ints(n),
-    line: ints(n),
-    quantity: ints(n),
-    price: floats(n),
-    discount: floats(n),
-    shipping: floats(n),
-    cost: floats(n),
-  }));
-  private lineCount = 0;
-  private readonly lineKeys = new LineKeyIndex(
-    () => this.lineFields.columns.order,
-    () => this.lineFields.columns.product,
-  );
+  /** Each line slot's key: order index (a) and product index (b). */
+  private lineKeys = new KeyTable(2);
+  private lineFields = lineColumns();
+  private keptLines = 0;
   /** The most decimal places any figure had (price, shipping, cost; discount apart); Infinity: too many. */
   private moneyPlaces = 0;
   private discountPlaces = 0;
@@ -213,14 +167,14 @@ export class FileState {
 
   /** Accepts a valid row, or rejects it for disagreeing with its order's first valid row. */
   accept(row: SaleLine, line: number): Verdict {
-    let order = this.orderIndex.get(row.orderCode);
-    if (order !== undefined) {
+    let order = this.orderCodeTable.find(row.orderCode);
+    if (order !== -1) {
       const reasons = this.conflicts(order, row);
       if (reasons.length > 0) return { accepted: false, reasons };
     } else {
       const customer = this.customerId(row.customerCode);
-      order = this.orderCount++;
-      this.orderIndex.set(detach(row.orderCode), order);
+      order = this.orderCodeTable.add(row.orderCode);
+      this.orderCount++;
       this.orderFields.ensure(order);
       const c = this.orderFields.columns;
       c.customer[order] = customer;
@@ -234,11 +188,8 @@ export class FileState {
     let slot = this.lineKeys.find(order, product);
     let supersedes: number | undefined;
     if (slot === -1) {
-      slot = this.lineCount++;
+      slot = this.lineKeys.add(order, product);
       this.lineFields.ensure(slot);
-      this.lineFields.columns.order[slot] = order;
-      this.lineFields.columns.product[slot] = product;
-      this.lineKeys.add(slot, this.lineCount);
     } else {
       supersedes = this.lineFields.columns.line[slot];
       this.supersededLines.push(supersedes);
@@ -265,9 +216,9 @@ export class FileState {
     return decimalUnits(text);
   }
 
-  /** The valid lines of the file, last row of each line key; read-only views. */
+  /** The valid lines of the file, last row of each line key; read-only views (empty after releaseLines()). */
   lines(): LineColumns {
-    return { count: this.lineCount, ...this.lineFields.columns };
+    return { count: this.lineKeys.size, order: this.lineKeys.a, product: this.lineKeys.b, ...this.lineFields.columns };
   }
 
   orderColumns(): OrderColumns {
@@ -276,8 +227,8 @@ export class FileState {
   }
 
   /** The file's order codes, by order index. */
-  orderCodes(): IterableIterator<string> {
-    return this.orderIndex.keys();
+  *orderCodes(): Generator<string> {
+    for (let order = 0; order < this.orderCodeTable.size; order++) yield this.orderCodeTable.code(order);
   }
 
   /** Each product's category, as an index into `categories`. */
@@ -294,17 +245,31 @@ export class FileState {
   }
 
   /**
-   * Lets the codes and attributes go once they are written: what is left (indexes, figures, names of days,
-   * regions and categories) is what the rollups need, and the memory goes to summing them.
+   * Lets the codes, the attributes and the line-key lookup go once the file is read and its dimensions
+   * written: what is left (indexes, figures, names of days, regions and categories) is what the rollups need,
+   * and the memory goes to summing them.
    */
   releaseCodes(): void {
-    this.orderIndex.clear();
+    this.lineKeys.seal();
+    this.orderCodeTable = new CodeTable();
     this.customerIndex.clear();
     this.customerCodes.length = 0;
     this.customerAttributes.length = 0;
     this.productIndex.clear();
     this.productCodes.length = 0;
     this.productNames.length = 0;
+  }
+
+  /** Lets the lines go once the rollups are summed: from then on only their count is kept. */
+  releaseLines(): void {
+    this.keptLines = this.lineKeys.size;
+    this.lineKeys = new KeyTable(2);
+    this.lineFields = lineColumns();
+  }
+
+  /** The number of valid lines (last row of each line key), also after releaseLines(). */
+  get lineCount(): number {
+    return Math.max(this.keptLines, this.lineKeys.size);
   }
 
   /**
@@ -343,7 +308,8 @@ export class FileState {
 
   /** Each order of the file with its head. */
   *orders(): Generator<[string, OrderHead]> {
-    for (const [code, order] of this.orderIndex) yield [code, this.orderHead(order)];
+    let order = 0;
+    for (const code of this.orderCodes()) yield [code, this.orderHead(order++)];
   }
 
   /** Each product of the file with the attributes of the last valid row that mentions it. */

@@ -222,7 +222,7 @@ export async function loadSales(pool: Pool, file: string, options: LoadOptions):
     let applied: Omit<LoadCounts, 'read' | 'rejected' | 'duplicates'>;
     if (empty && (await lockBulkTables(exec))) {
       streamed = await loadIntoEmptyDatabase(client, exec, file, options);
-      applied = { inserted: streamed.state.lines().count, updated: 0, unchanged: 0, deleted: 0 };
+      applied = { inserted: streamed.state.lineCount, updated: 0, unchanged: 0, deleted: 0 };
     } else {
       await client.query(apply.CREATE_STAGING);
       streamed = await step(options, 'stream file into staging', () => stageFile(client, file, options));
