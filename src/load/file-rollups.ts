@@ -313,15 +313,15 @@ function sumLines(state: FileState, places: Places, dayMonth: Int32Array, dayRan
       const gross = safe(quantity * (lines.price[i] / moneyDivisor));
       const discount = safe(gross * (lines.discount[i] / ratioDivisor));
       const revenue = safe(gross * ratioUnit - discount);
-      const unitCost = lines.cost[i];
+      const unitCost = lines.cost[i]; // units + 1; 0: unknown
       figures[LINES] = 1;
       figures[QUANTITY] = quantity;
       figures[GROSS] = gross;
       figures[DISCOUNT] = discount;
       figures[REVENUE] = revenue;
       figures[SHIPPING] = lines.shipping[i] / moneyDivisor;
-      figures[COSTED_REVENUE] = Number.isNaN(unitCost) ? 0 : revenue;
-      figures[COST] = Number.isNaN(unitCost) ? 0 : safe(quantity * (unitCost / moneyDivisor));
+      figures[COSTED_REVENUE] = unitCost === 0 ? 0 : revenue;
+      figures[COST] = unitCost === 0 ? 0 : safe(quantity * ((unitCost - 1) / moneyDivisor));
       orderRevenue += revenue;
 
       const category = state.productCategory(product);

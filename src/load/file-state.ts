@@ -9,11 +9,13 @@ import { KeyTable } from './key-table.js';
 import type { SaleLine } from './validate-line.js';
 
 /**
- * A copy of `text` that holds no reference to the chunk it was cut from. V8 keeps substrings of 13 or
- * more characters as views into their parent string, so a kept name would pin a whole 1 MB chunk.
+ * A flat copy of `text` that holds no reference to the chunk it was cut from. V8 keeps substrings of 13 or
+ * more characters as views into their parent string, so a kept name would pin a whole batch; the usual
+ * ` ${text}`.slice(1) makes a view too, 32 bytes more per kept string (8 MB for the customers of a 1M-line
+ * file). A JSON round trip makes a plain string.
  */
 export function detach(text: string): string {
-  return text.length < 13 ? text : ` ${text}`.slice(1);
+  return text.length < 13 ? text : JSON.parse(JSON.stringify(text));
 }
 
 /** A kept row: its order and product (indexes in this file), and the earlier row of its line key it replaces. */
@@ -43,7 +45,7 @@ class NameTable {
   }
 }
 
-type TypedColumn = Int32Array | Float64Array;
+type TypedColumn = Int32Array | Uint32Array | Float64Array;
 
 /** Growable typed-array columns. */
 class Columns<C extends Record<string, TypedColumn>> {
@@ -67,15 +69,15 @@ class Columns<C extends Record<string, TypedColumn>> {
 }
 
 const ints = (capacity: number) => new Int32Array(capacity);
-const floats = (capacity: number) => new Float64Array(capacity);
+const units = (capacity: number): UnitsColumn => new Uint32Array(capacity);
 const lineColumns = () =>
   new Columns((n) => ({
     line: ints(n),
     quantity: ints(n),
-    price: floats(n),
-    discount: floats(n),
-    shipping: floats(n),
-    cost: floats(n),
+    price: units(n),
+    discount: units(n),
+    shipping: units(n),
+    cost: units(n),
   }));
 
 export interface OrderHead {
@@ -104,19 +106,22 @@ const ORDER_FIELDS = [
   ['paymentMethod', 'Payment Method'],
 ] as const;
 
+/** A column of whole units: 4 bytes a line while they fit, 8 (exact up to 2^53) once one does not. */
+type UnitsColumn = Uint32Array | Float64Array;
+
 /**
- * A line's figures as exact integers in units of 10^-DECIMAL_PLACES (NaN: not representable so), for sums
- * computed here rather than in the database. cost is NaN when the unit cost is unknown.
+ * A line's figures as exact integers in units of 10^-DECIMAL_PLACES, for sums computed here rather than in
+ * the database (only when figurePlaces() says they are exact). cost holds units + 1; 0: the unit cost is unknown.
  */
 export interface LineColumns {
   count: number;
   order: Int32Array;
   product: Int32Array;
   quantity: Int32Array;
-  price: Float64Array;
-  discount: Float64Array;
-  shipping: Float64Array;
-  cost: Float64Array;
+  price: UnitsColumn;
+  discount: UnitsColumn;
+  shipping: UnitsColumn;
+  cost: UnitsColumn;
 }
 
 /** Each order's head, as indexes into the file's name tables. */
@@ -148,11 +153,16 @@ export class FileState {
   private keptLines = 0;
   /** The most decimal places any figure had (price, shipping, cost; discount apart); Infinity: too many. */
   private moneyPlaces = 0;
+  /** False once a figure is too large to be exact in a double (NaN units). */
+  private figuresExact = true;
   private discountPlaces = 0;
 
   private readonly customerIndex = new Map<string, number>();
   private readonly customerCodes: string[] = [];
-  private readonly customerAttributes: CustomerAttributes[] = [];
+  // Each customer's attributes, by id: three arrays rather than an object each (48 bytes apiece).
+  private readonly customerNames: string[] = [];
+  private readonly customerEmails: string[] = [];
+  private readonly customerAddresses: (string | null)[] = [];
   private customerTotal = 0;
 
   private readonly productIndex = new Map<string, number>();
@@ -204,16 +214,25 @@ export class FileState {
     const c = this.lineFields.columns;
     c.line[slot] = line;
     c.quantity[slot] = row.quantity;
-    c.price[slot] = this.money(row.unitPrice);
-    c.shipping[slot] = this.money(row.shippingCost);
-    c.cost[slot] = row.unitCost === null ? Number.NaN : this.money(row.unitCost);
-    c.discount[slot] = decimalUnits(row.discount);
+    this.setUnits('price', slot, this.money(row.unitPrice));
+    this.setUnits('shipping', slot, this.money(row.shippingCost));
+    this.setUnits('cost', slot, row.unitCost === null ? 0 : this.money(row.unitCost) + 1);
+    this.setUnits('discount', slot, decimalUnits(row.discount));
     this.discountPlaces = Math.max(this.discountPlaces, decimalPlaces(row.discount));
   }
 
   private money(text: string): number {
     this.moneyPlaces = Math.max(this.moneyPlaces, decimalPlaces(text));
     return decimalUnits(text);
+  }
+
+  private setUnits(column: 'price' | 'discount' | 'shipping' | 'cost', slot: number, value: number): void {
+    const columns = this.lineFields.columns;
+    if (!(value <= 0xffffffff)) {
+      if (Number.isNaN(value)) this.figuresExact = false;
+      else if (columns[column] instanceof Uint32Array) columns[column] = Float64Array.from(columns[column]);
+    }
+    columns[column][slot] = value;
   }
 
   /** The valid lines of the file, last row of each line key; read-only views (empty after releaseLines()). */
@@ -254,7 +273,9 @@ export class FileState {
     this.orderCodeTable = new CodeTable();
     this.customerIndex.clear();
     this.customerCodes.length = 0;
-    this.customerAttributes.length = 0;
+    this.customerNames.length = 0;
+    this.customerEmails.length = 0;
+    this.customerAddresses.length = 0;
     this.productIndex.clear();
     this.productCodes.length = 0;
     this.productNames.length = 0;
@@ -274,11 +295,11 @@ export class FileState {
 
   /**
    * How many decimal places the line figures need (money, discount), or undefined when some figure has more
-   * than DECIMAL_PLACES: its sums must then be computed by the database.
+   * than DECIMAL_PLACES or is too large to be exact in a double: its sums must then be computed by the database.
    */
   figurePlaces(): { money: number; discount: number } | undefined {
     const { moneyPlaces: money, discountPlaces: discount } = this;
-    return money <= DECIMAL_PLACES && discount <= DECIMAL_PLACES ? { money, discount } : undefined;
+    return this.figuresExact && money <= DECIMAL_PLACES && discount <= DECIMAL_PLACES ? { money, discount } : undefined;
   }
 
   /** How a row disagrees with its order's first valid row: one reason per field. */
@@ -321,7 +342,12 @@ export class FileState {
 
   /** Each customer of the file with the attributes of the last valid row that mentions it. */
   *customers(): Generator<[string, CustomerAttributes]> {
-    for (let i = 0; i < this.customerCodes.length; i++) yield [this.customerCodes[i], this.customerAttributes[i]];
+    for (let i = 0; i < this.customerCodes.length; i++) {
+      yield [
+        this.customerCodes[i],
+        { name: this.customerNames[i], email: this.customerEmails[i], address: this.customerAddresses[i] },
+      ];
+    }
   }
 
   private orderHead(order: number): OrderHead {
@@ -342,17 +368,20 @@ export class FileState {
       const copy = detach(code);
       this.customerIndex.set(copy, id);
       this.customerCodes.push(copy);
-      this.customerAttributes.push({ name: '', email: '', address: null });
+      this.customerNames.push('');
+      this.customerEmails.push('');
+      this.customerAddresses.push(null);
     }
     return id;
   }
 
   /** The last valid row that mentions a customer wins; most rows repeat what is known and allocate nothing. */
   private rememberCustomer(id: number, row: SaleLine): void {
-    const known = this.customerAttributes[id];
-    if (known.name !== row.customerName) known.name = detach(row.customerName);
-    if (known.email !== row.customerEmail) known.email = detach(row.customerEmail);
-    if (known.address !== row.customerAddress) known.address = row.customerAddress === null ? null : detach(row.customerAddress);
+    if (this.customerNames[id] !== row.customerName) this.customerNames[id] = detach(row.customerName);
+    if (this.customerEmails[id] !== row.customerEmail) this.customerEmails[id] = detach(row.customerEmail);
+    if (this.customerAddresses[id] !== row.customerAddress) {
+      this.customerAddresses[id] = row.customerAddress === null ? null : detach(row.customerAddress);
+    }
   }
 
   private rememberProduct(row: SaleLine): number {

@@ -55,6 +55,23 @@ describe('rollups of a load into an empty database', () => {
     await expectRollupsAsRebuilt(db());
   });
 
+  it('stay exact with figures of 2^32 units and more (the loader keeps them as doubles then)', async () => {
+    const lines = [...generateSales({ rows: 400, seed: 10, extraColumns: true })];
+    lines[3] = { ...lines[3], unitPrice: '500000.25', unitCost: '429496.7296' };
+    lines[4] = { ...lines[4], shippingCost: '1234567.5' };
+    const file = await writeFile(csvOf(lines, { style: 'standard', extraColumns: true }));
+    expect((await load(db().pool, file)).result?.counts.inserted).to.equal(400);
+    await expectRollupsAsRebuilt(db());
+  });
+
+  it('count a unit cost too large to sum exactly here as known: the database sums the rollups', async () => {
+    const lines = [...generateSales({ rows: 400, seed: 11, extraColumns: true })];
+    lines[7] = { ...lines[7], unitCost: '1000000000000000' }; // 10^19 units: no exact double
+    const file = await writeFile(csvOf(lines, { style: 'standard', extraColumns: true }));
+    expect((await load(db().pool, file)).result?.counts.inserted).to.equal(400);
+    await expectRollupsAsRebuilt(db());
+  });
+
   it('go in with the keys in place when a reader holds a rollup table, without waiting for the reader', async function () {
     this.timeout(20_000); // waiting for the reader would hang until its transaction ends
     const reader = await db().pool.connect();
