@@ -40,7 +40,7 @@ export class CopyWriter {
   }
 }
 
-/** COPYs one row per entry (`toRow` gives its COPY text, line ending included), in writes of about 1 MB. */
+/** COPYs one row per entry (`toRow` gives its COPY text, line ending included), in writes of about 64 KiB. */
 export async function copyRows<T>(
   client: PoolClient,
   sql: string,
@@ -51,7 +51,7 @@ export async function copyRows<T>(
   let text = '';
   for (const entry of entries) {
     text += toRow(entry);
-    if (text.length > 1 << 20) {
+    if (text.length > 1 << 16) {
       await copy.write(text);
       text = '';
     }
