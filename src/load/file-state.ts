@@ -157,8 +157,8 @@ export class FileState {
   private figuresExact = true;
   private discountPlaces = 0;
 
-  private readonly customerIndex = new Map<string, number>();
-  private readonly customerCodes: string[] = [];
+  /** The file's customer codes; a customer's index is its code's id. */
+  private customerCodes = new CodeTable();
   // Each customer's attributes, by id: three arrays rather than an object each (48 bytes apiece).
   private readonly customerNames: string[] = [];
   private readonly customerEmails: string[] = [];
@@ -271,8 +271,7 @@ export class FileState {
   releaseCodes(): void {
     this.lineKeys.seal();
     this.orderCodeTable = new CodeTable();
-    this.customerIndex.clear();
-    this.customerCodes.length = 0;
+    this.customerCodes = new CodeTable();
     this.customerNames.length = 0;
     this.customerEmails.length = 0;
     this.customerAddresses.length = 0;
@@ -306,7 +305,7 @@ export class FileState {
   private conflicts(order: number, row: SaleLine): string[] {
     const c = this.orderFields.columns;
     const agrees =
-      this.customerCodes[c.customer[order]] === row.customerCode &&
+      this.customerCodes.equals(c.customer[order], row.customerCode) &&
       this.days.names[c.day[order]] === row.saleDate &&
       this.regions.names[c.region[order]] === row.region &&
       this.payments.names[c.payment[order]] === row.paymentMethod;
@@ -342,9 +341,9 @@ export class FileState {
 
   /** Each customer of the file with the attributes of the last valid row that mentions it. */
   *customers(): Generator<[string, CustomerAttributes]> {
-    for (let i = 0; i < this.customerCodes.length; i++) {
+    for (let i = 0; i < this.customerCodes.size; i++) {
       yield [
-        this.customerCodes[i],
+        this.customerCodes.code(i),
         { name: this.customerNames[i], email: this.customerEmails[i], address: this.customerAddresses[i] },
       ];
     }
@@ -353,7 +352,7 @@ export class FileState {
   private orderHead(order: number): OrderHead {
     const c = this.orderFields.columns;
     return {
-      customerCode: this.customerCodes[c.customer[order]],
+      customerCode: this.customerCodes.code(c.customer[order]),
       saleDate: this.days.names[c.day[order]],
       region: this.regions.names[c.region[order]],
       paymentMethod: this.payments.names[c.payment[order]],
@@ -362,12 +361,10 @@ export class FileState {
   }
 
   private customerId(code: string): number {
-    let id = this.customerIndex.get(code);
-    if (id === undefined) {
-      id = this.customerTotal++;
-      const copy = detach(code);
-      this.customerIndex.set(copy, id);
-      this.customerCodes.push(copy);
+    let id = this.customerCodes.find(code);
+    if (id === -1) {
+      id = this.customerCodes.add(code);
+      this.customerTotal++;
       this.customerNames.push('');
       this.customerEmails.push('');
       this.customerAddresses.push(null);
