@@ -105,15 +105,19 @@ SELECT count(*) FILTER (WHERE change = 'inserted') AS inserted,
 FROM line_changes`;
 
 /**
- * Orders whose contribution to the rollups this load changes, and the customers whose order days it may change.
+ * Orders whose contribution to the rollups this load changes, and the customers whose set of order days it may
+ * change (all that customers_by_day depends on): a customer with an order on a day it had none on yet, and the
+ * old customer of an order that moves to another day or customer. Orders that only change lines change no days.
  */
 export const COLLECT_TOUCHED = `
 CREATE TEMP TABLE touched_orders ON COMMIT DROP AS
 SELECT DISTINCT order_code AS code FROM line_changes WHERE change <> 'unchanged';
 CREATE TEMP TABLE touched_customers ON COMMIT DROP AS
-SELECT o.customer_id FROM orders o JOIN touched_orders t USING (code)
+SELECT n.customer_id FROM incoming_orders n JOIN touched_orders t USING (code)
+WHERE NOT EXISTS (SELECT FROM orders o WHERE o.customer_id = n.customer_id AND o.sale_date = n.sale_date)
 UNION
-SELECT n.customer_id FROM incoming_orders n JOIN touched_orders t USING (code);
+SELECT o.customer_id FROM orders o JOIN incoming_orders n USING (code)
+WHERE (o.customer_id, o.sale_date) <> (n.customer_id, n.sale_date);
 ANALYZE touched_orders; ANALYZE touched_customers`;
 
 /** The touched orders' lines with what the rollups group by: before the change negated, after it as they are. */
