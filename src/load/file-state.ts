@@ -1,7 +1,7 @@
 // What one file says, across its rows: each order's head (its first valid row), the last row of each line
 // key with its figures, and the latest product and customer attributes. Pure: the streaming side of the load
-// keeps it. Compact by design (codes map to indexes; order and line fields live in typed arrays, line keys in
-// an open-addressing table over them): a million-line file keeps about 100 MB here.
+// keeps it. Compact by design (codes in CodeTables, order and line fields in typed arrays, line keys in a
+// KeyTable over them): a million-line file (584k orders, 118k customers) keeps about 110 MB here.
 
 import { CodeTable } from './code-table.js';
 import { DECIMAL_PLACES, decimalUnits } from './decimal.js';
