@@ -2,6 +2,7 @@
 // lock on a connection of its own from before its run is recorded until the run is finished; PostgreSQL
 // frees the lock when that session ends, so a killed process never leaves the lock behind. Whoever takes
 // the lock knows no refresh is running, so any run still marked queued or running was interrupted.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { failInterruptedRuns, findActiveRun, insertRun, type NewRun, type RefreshRun } from './runs.js';
@@ -44,14 +45,28 @@ async function failInterrupted(client: PoolClient, logger: Logger): Promise<void
   if (ids.length > 0) logger.warn({ runIds: ids }, 'marked runs interrupted by a stopped process as failed');
 }
 
+/**
+ * A refresh records its outcome, then frees the lock once its worker has ended: a few milliseconds in which
+ * its run already reads finished. A claim in that moment waits (at most this long) instead of answering busy
+ * to a client that has just seen the run finish.
+ */
+const SETTLE_MS = 2000;
+const SETTLE_POLL_MS = 20;
+
 /** Takes the refresh lock and records the run, or reports the run that holds it. */
 export async function claimRefresh(
   pool: Pool,
   logger: Logger,
   run: NewRun & { status: 'queued' | 'running' },
 ): Promise<ClaimOutcome> {
-  const client = await tryLock(pool);
-  if (!client) return { busy: await findActiveRun(pool) };
+  const settled = Date.now() + SETTLE_MS;
+  let client = await tryLock(pool);
+  while (!client) {
+    const active = await findActiveRun(pool);
+    if (active || Date.now() >= settled) return { busy: active };
+    await sleep(SETTLE_POLL_MS);
+    client = await tryLock(pool);
+  }
   try {
     await failInterrupted(client, logger);
     const claimed = await insertRun(client, run);

@@ -152,6 +152,21 @@ describe('refresh API', () => {
     }
   });
 
+  it('starts a refresh asked for just after the previous run finished, while that run still frees the lock', async () => {
+    const outcome = await claimRefresh(db().pool, quietLogger, {
+      trigger: 'cli',
+      mode: 'append',
+      source: 'other.csv',
+      status: 'running',
+    });
+    if (!('claim' in outcome)) throw new Error('the lock should be free');
+    await finishRun(db().pool, outcome.claim.run.id, { status: 'failed', error: 'test' });
+    const freed = new Promise((resolve) => setTimeout(resolve, 200)).then(() => outcome.claim.release());
+    const run = await started(await post({ force: true }));
+    await freed;
+    expect(run).to.include({ status: 'succeeded', trigger: 'api' });
+  });
+
   it('answers 401 without the bearer token or with a wrong one', async () => {
     for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: TEST_TOKEN }] as Record<string, string>[]) {
       const response = await post({}, headers);
