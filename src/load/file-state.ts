@@ -150,12 +150,12 @@ export class FileState {
   /** Each line slot's key: order index (a) and product index (b). */
   private lineKeys = new KeyTable(2);
   private lineFields = lineColumns();
-  private keptLines = 0;
+  private lineTotal = 0;
   /** The most decimal places any figure had (price, shipping, cost; discount apart); Infinity: too many. */
   private moneyPlaces = 0;
+  private discountPlaces = 0;
   /** False once a figure is too large to be exact in a double (NaN units). */
   private figuresExact = true;
-  private discountPlaces = 0;
 
   /** The file's customer codes; a customer's index is its code's id. */
   private customerCodes = new CodeTable();
@@ -199,6 +199,7 @@ export class FileState {
     let supersedes: number | undefined;
     if (slot === -1) {
       slot = this.lineKeys.add(order, product);
+      this.lineTotal++;
       this.lineFields.ensure(slot);
     } else {
       supersedes = this.lineFields.columns.line[slot];
@@ -282,14 +283,13 @@ export class FileState {
 
   /** Lets the lines go once the rollups are summed: from then on only their count is kept. */
   releaseLines(): void {
-    this.keptLines = this.lineKeys.size;
     this.lineKeys = new KeyTable(2);
     this.lineFields = lineColumns();
   }
 
   /** The number of valid lines (last row of each line key), also after releaseLines(). */
   get lineCount(): number {
-    return Math.max(this.keptLines, this.lineKeys.size);
+    return this.lineTotal;
   }
 
   /**
