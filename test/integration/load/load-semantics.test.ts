@@ -286,6 +286,29 @@ describe('load semantics', () => {
     expect(rows).to.deep.equal([{ quantity: 4, discount: '0.1', attributes: { Campaign: 'Spring' } }]);
   });
 
+  it('keeps codes in any script and of any length exactly, and names them exactly in conflicts', async () => {
+    const long = `L${'x'.repeat(20_000)}`;
+    const orders = ['Ö-1', '订单-2', 'order-😀', long];
+    const lines = [
+      HEADER,
+      row(orders[0], 'P1', { customer: 'Kunde-Ü,Ann,ann@x.io,' }),
+      row(orders[1], 'Prodükt-2', { customer: '顧客-1,Bo,bo@x.io,' }),
+      row(orders[2], 'P1', { customer: 'Kunde-Ü,Ann,ann@x.io,' }),
+      row(long, 'P1', { customer: '顧客-1,Bo,bo@x.io,' }),
+      row(orders[1], 'P3', { customer: 'Kunde-Ü,Ann,ann@x.io,' }), // the order's first row named 顧客-1
+    ];
+    const { run, result } = await load(db().pool, await writeFile(lines.join('\n')));
+    expect(result!.counts).to.include({ inserted: 4, rejected: 1 });
+    const codes = async (table: string) =>
+      (await db().pool.query(`SELECT code FROM ${table} ORDER BY code`)).rows.map((r) => r.code as string);
+    expect(await codes('orders')).to.deep.equal([...orders].sort());
+    expect(await codes('customers')).to.deep.equal(['Kunde-Ü', '顧客-1']);
+    expect(await codes('products')).to.deep.equal(['P1', 'Prodükt-2']);
+    expect((await rejects(db(), run.id))[0].reasons).to.deep.equal([
+      "conflict: Customer ID 'Kunde-Ü' differs from '顧客-1' on line 3, the first row of order 订单-2",
+    ]);
+  });
+
   it('keeps hostile text exactly: quotes, tabs, backslashes, newlines, formula-like names', async () => {
     const name = '=cmd|" /C calc"!A0\\t';
     const file = await writeFile([HEADER, row('1', 'P1', { name: `"${name.replaceAll('"', '""')}\tx\nline2"` })].join('\n'));
