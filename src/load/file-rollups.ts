@@ -145,9 +145,10 @@ function computeRollups(state: FileState, ids: RollupIds, places: Places): Rollu
   }
   const monthYear = months.map((month) => years.indexOf(`${month.slice(0, 4)}-01-01`));
 
-  const { byMonthProductRegion, byDayCategoryRegion, byDayRegion, byMonthCustomer } = sumLines(state, places, dayMonth, dayRank);
-  // The lines are summed: let them go before the coarser cells and the rows take memory.
+  const { byMonthProductRegion, byDayCategoryRegion, byDayRegion, orderRevenues } = sumLines(state, places, dayMonth);
+  // The lines are summed: let them go before the customers' cells, the coarser cells and the rows take memory.
   state.releaseLines();
+  const byMonthCustomer = sumOrders(state, orderRevenues, dayMonth, dayRank);
 
   const byYearProductRegion = new Cells(3, 8);
   rollUp(byMonthProductRegion, byYearProductRegion, (month, product, region) => [monthYear[month], product, region]);
@@ -276,7 +277,7 @@ function computeRollups(state: FileState, ids: RollupIds, places: Places): Rollu
 }
 
 /** The cells summed from the lines themselves (the coarser rollups are summed from these). */
-function sumLines(state: FileState, places: Places, dayMonth: Int32Array, dayRank: Int32Array) {
+function sumLines(state: FileState, places: Places, dayMonth: Int32Array) {
   const lines = state.lines();
   const orders = state.orderColumns();
   const moneyDivisor = 10 ** (DECIMAL_PLACES - places.money);
@@ -287,7 +288,7 @@ function sumLines(state: FileState, places: Places, dayMonth: Int32Array, dayRan
   const byMonthProductRegion = new Cells(3, 8);
   const byDayCategoryRegion = new Cells(3, 9); // measure 8: orders
   const byDayRegion = new Cells(2, 9);
-  const byMonthCustomer = new Cells(2, 4); // orders, revenue, first rank, last rank
+  const orderRevenues = new Float64Array(orders.count);
 
   // The lines of each order, together (a counting sort of line slots by order).
   const start = new Int32Array(orders.count + 1);
@@ -338,18 +339,28 @@ function sumLines(state: FileState, places: Places, dayMonth: Int32Array, dayRan
       }
     }
     byDayRegion.add(dayRegion, 8, 1);
-
-    const customerCell = byMonthCustomer.cell(dayMonth[day], orders.customer[o]);
-    const rank = dayRank[day];
-    const known = byMonthCustomer.measures[0][customerCell] > 0;
-    byMonthCustomer.add(customerCell, 0, 1);
-    byMonthCustomer.add(customerCell, 1, orderRevenue);
-    const range = byMonthCustomer.measures;
-    if (!known || rank < range[2][customerCell]) range[2][customerCell] = rank;
-    if (!known || rank > range[3][customerCell]) range[3][customerCell] = rank;
+    orderRevenues[o] = orderRevenue;
   }
 
-  return { byMonthProductRegion, byDayCategoryRegion, byDayRegion, byMonthCustomer };
+  return { byMonthProductRegion, byDayCategoryRegion, byDayRegion, orderRevenues };
+}
+
+/** The customers' monthly cells, from the orders and their revenues (once the lines are let go). */
+function sumOrders(state: FileState, orderRevenues: Float64Array, dayMonth: Int32Array, dayRank: Int32Array): Cells {
+  const orders = state.orderColumns();
+  const byMonthCustomer = new Cells(2, 4); // orders, revenue, first rank, last rank
+  const m = byMonthCustomer.measures; // its arrays are replaced in place as it grows
+  for (let o = 0; o < orders.count; o++) {
+    const day = orders.day[o];
+    const cell = byMonthCustomer.cell(dayMonth[day], orders.customer[o]);
+    const rank = dayRank[day];
+    const known = m[0][cell] > 0;
+    m[0][cell] += 1;
+    m[1][cell] += orderRevenues[o];
+    if (!known || rank < m[2][cell]) m[2][cell] = rank;
+    if (!known || rank > m[3][cell]) m[3][cell] = rank;
+  }
+  return byMonthCustomer;
 }
 
 /** Sums every cell of `from` into the cell of `to` that `key` maps it to. */
