@@ -129,7 +129,8 @@ describe('refresh API', () => {
     expect(await totals()).to.deep.equal(before);
   });
 
-  it('answers 409 pointing at the run that holds the refresh lock', async () => {
+  /** Takes the refresh lock as another process's running refresh would. */
+  async function holdLock() {
     const outcome = await claimRefresh(db().pool, quietLogger, {
       trigger: 'cli',
       mode: 'append',
@@ -137,31 +138,30 @@ describe('refresh API', () => {
       status: 'running',
     });
     if (!('claim' in outcome)) throw new Error('the lock should be free');
+    return outcome.claim;
+  }
+
+  it('answers 409 pointing at the run that holds the refresh lock', async () => {
+    const claim = await holdLock();
     try {
       const response = await post({ force: true });
       expect(response.status).to.equal(409);
       expect(response.headers.get('content-type')).to.equal('application/problem+json');
-      expect(response.headers.get('location')).to.equal(`/api/v1/refreshes/${outcome.claim.run.id}`);
+      expect(response.headers.get('location')).to.equal(`/api/v1/refreshes/${claim.run.id}`);
       const problem = await response.json();
       expect(problem).to.include({ status: 409, title: 'Conflict' });
-      expect(problem.activeRun).to.include({ id: outcome.claim.run.id, status: 'running' });
+      expect(problem.activeRun).to.include({ id: claim.run.id, status: 'running' });
       expect((await upload(`${HEADER}\n`)).status).to.equal(409);
     } finally {
-      await finishRun(db().pool, outcome.claim.run.id, { status: 'failed', error: 'test' });
-      await outcome.claim.release();
+      await finishRun(db().pool, claim.run.id, { status: 'failed', error: 'test' });
+      await claim.release();
     }
   });
 
   it('starts a refresh asked for just after the previous run finished, while that run still frees the lock', async () => {
-    const outcome = await claimRefresh(db().pool, quietLogger, {
-      trigger: 'cli',
-      mode: 'append',
-      source: 'other.csv',
-      status: 'running',
-    });
-    if (!('claim' in outcome)) throw new Error('the lock should be free');
-    await finishRun(db().pool, outcome.claim.run.id, { status: 'failed', error: 'test' });
-    const freed = new Promise((resolve) => setTimeout(resolve, 200)).then(() => outcome.claim.release());
+    const claim = await holdLock();
+    await finishRun(db().pool, claim.run.id, { status: 'failed', error: 'test' });
+    const freed = new Promise((resolve) => setTimeout(resolve, 200)).then(() => claim.release());
     const run = await started(await post({ force: true }));
     await freed;
     expect(run).to.include({ status: 'succeeded', trigger: 'api' });
