@@ -55,17 +55,26 @@ JOIN products p ON p.code = s.code
 JOIN categories c ON c.category_id = p.category_id
 WHERE c.name <> s.category`;
 
+// Upserts here are an UPDATE of the rows that differ and an INSERT of the new ones, not INSERT ... ON CONFLICT
+// DO UPDATE ... WHERE: that locks (writes) every conflicting row even when its WHERE is false, and a daily
+// refresh of a whole export finds most rows unchanged. Only loads write these tables, one at a time (the load
+// lock), so nothing can insert a code between the two statements.
+
 export const UPSERT_PRODUCTS = `
-INSERT INTO products AS p (code, name, category_id)
+UPDATE products p SET name = s.name, category_id = c.category_id
+FROM stage_products s JOIN categories c ON c.name = s.category
+WHERE p.code = s.code AND (p.name, p.category_id) IS DISTINCT FROM (s.name, c.category_id);
+INSERT INTO products (code, name, category_id)
 SELECT s.code, s.name, c.category_id FROM stage_products s JOIN categories c ON c.name = s.category
-ON CONFLICT (code) DO UPDATE SET name = excluded.name, category_id = excluded.category_id
-WHERE (p.name, p.category_id) IS DISTINCT FROM (excluded.name, excluded.category_id)`;
+WHERE NOT EXISTS (SELECT FROM products p WHERE p.code = s.code)`;
 
 export const UPSERT_CUSTOMERS = `
-INSERT INTO customers AS c (code, name, email, address)
-SELECT code, name, email, address FROM stage_customers
-ON CONFLICT (code) DO UPDATE SET name = excluded.name, email = excluded.email, address = excluded.address
-WHERE (c.name, c.email, c.address) IS DISTINCT FROM (excluded.name, excluded.email, excluded.address)`;
+UPDATE customers c SET name = s.name, email = s.email, address = s.address
+FROM stage_customers s
+WHERE c.code = s.code AND (c.name, c.email, c.address) IS DISTINCT FROM (s.name, s.email, s.address);
+INSERT INTO customers (code, name, email, address)
+SELECT code, name, email, address FROM stage_customers s
+WHERE NOT EXISTS (SELECT FROM customers c WHERE c.code = s.code)`;
 
 /** The file's orders with the surrogate keys of what they reference. */
 export const RESOLVE_INCOMING_ORDERS = `
@@ -78,31 +87,29 @@ JOIN payment_methods m ON m.name = s.payment_method;
 ANALYZE incoming_orders`;
 
 /**
- * Each line key of the file against what the database holds: inserted, updated (any stored value of the
- * line or of its order differs) or unchanged.
+ * The file's line keys that are new (inserted) or whose stored values, or their order's, differ (updated),
+ * with the file's values; every other staged line is unchanged and is not written.
  */
 export const CLASSIFY_LINES = `
-CREATE TEMP TABLE line_changes ON COMMIT DROP AS
-SELECT s.order_code,
-  CASE
-    WHEN i.order_id IS NULL THEN 'inserted'
-    WHEN (i.quantity, i.unit_price, i.discount, i.shipping_cost, i.unit_cost, i.attributes,
-          o.customer_id, o.region_id, o.payment_method_id, o.sale_date)
-      IS DISTINCT FROM (s.quantity, s.unit_price, s.discount, s.shipping_cost, s.unit_cost, s.attributes,
-          n.customer_id, n.region_id, n.payment_method_id, n.sale_date) THEN 'updated'
-    ELSE 'unchanged'
-  END AS change
+CREATE TEMP TABLE changed_lines ON COMMIT DROP AS
+SELECT s.*, CASE WHEN i.order_id IS NULL THEN 'inserted' ELSE 'updated' END AS change
 FROM stage_lines s
 JOIN incoming_orders n ON n.code = s.order_code
 LEFT JOIN orders o ON o.code = s.order_code
 LEFT JOIN products p ON p.code = s.product_code
-LEFT JOIN order_items i ON i.order_id = o.order_id AND i.product_id = p.product_id`;
+LEFT JOIN order_items i ON i.order_id = o.order_id AND i.product_id = p.product_id
+WHERE i.order_id IS NULL
+   OR (i.quantity, i.unit_price, i.discount, i.shipping_cost, i.unit_cost, i.attributes,
+       o.customer_id, o.region_id, o.payment_method_id, o.sale_date)
+      IS DISTINCT FROM (s.quantity, s.unit_price, s.discount, s.shipping_cost, s.unit_cost, s.attributes,
+       n.customer_id, n.region_id, n.payment_method_id, n.sale_date);
+ANALYZE changed_lines`;
 
 export const COUNT_LINE_CHANGES = `
 SELECT count(*) FILTER (WHERE change = 'inserted') AS inserted,
        count(*) FILTER (WHERE change = 'updated') AS updated,
-       count(*) FILTER (WHERE change = 'unchanged') AS unchanged
-FROM line_changes`;
+       (SELECT count(*) FROM stage_lines) - count(*) AS unchanged
+FROM changed_lines`;
 
 /**
  * Orders whose contribution to the rollups this load changes, and the customers whose set of order days it may
@@ -111,7 +118,7 @@ FROM line_changes`;
  */
 export const COLLECT_TOUCHED = `
 CREATE TEMP TABLE touched_orders ON COMMIT DROP AS
-SELECT DISTINCT order_code AS code FROM line_changes WHERE change <> 'unchanged';
+SELECT DISTINCT order_code AS code FROM changed_lines;
 CREATE TEMP TABLE touched_customers ON COMMIT DROP AS
 SELECT n.customer_id FROM incoming_orders n JOIN touched_orders t USING (code)
 WHERE NOT EXISTS (SELECT FROM orders o WHERE o.customer_id = n.customer_id AND o.sale_date = n.sale_date)
@@ -135,27 +142,32 @@ WHERE old.lines < 0 AND NOT EXISTS (
 
 export const IS_SUPERUSER = `SELECT current_setting('is_superuser') = 'on' AS superuser`;
 
+/**
+ * Only an order with a changed line can be new or have a changed head (a changed head makes all its lines
+ * 'updated'); its head is written only where it differs.
+ */
 export const UPSERT_ORDERS = `
-INSERT INTO orders AS o (code, customer_id, region_id, payment_method_id, sale_date)
-SELECT code, customer_id, region_id, payment_method_id, sale_date FROM incoming_orders
-ON CONFLICT (code) DO UPDATE
-SET customer_id = excluded.customer_id, region_id = excluded.region_id,
-    payment_method_id = excluded.payment_method_id, sale_date = excluded.sale_date
-WHERE (o.customer_id, o.region_id, o.payment_method_id, o.sale_date)
-  IS DISTINCT FROM (excluded.customer_id, excluded.region_id, excluded.payment_method_id, excluded.sale_date)`;
+CREATE TEMP TABLE changed_orders ON COMMIT DROP AS
+SELECT n.* FROM incoming_orders n WHERE n.code IN (SELECT order_code FROM changed_lines);
+UPDATE orders o
+SET customer_id = n.customer_id, region_id = n.region_id, payment_method_id = n.payment_method_id, sale_date = n.sale_date
+FROM changed_orders n
+WHERE o.code = n.code AND (o.customer_id, o.region_id, o.payment_method_id, o.sale_date)
+  IS DISTINCT FROM (n.customer_id, n.region_id, n.payment_method_id, n.sale_date);
+INSERT INTO orders (code, customer_id, region_id, payment_method_id, sale_date)
+SELECT code, customer_id, region_id, payment_method_id, sale_date FROM changed_orders n
+WHERE NOT EXISTS (SELECT FROM orders o WHERE o.code = n.code)`;
 
+/** The inserted and updated lines only: each conflict is a line that differs. */
 export const UPSERT_ORDER_ITEMS = `
 INSERT INTO order_items AS i (order_id, product_id, quantity, unit_price, discount, shipping_cost, unit_cost, attributes)
 SELECT o.order_id, p.product_id, s.quantity, s.unit_price, s.discount, s.shipping_cost, s.unit_cost, s.attributes
-FROM stage_lines s
+FROM changed_lines s
 JOIN orders o ON o.code = s.order_code
 JOIN products p ON p.code = s.product_code
 ON CONFLICT (order_id, product_id) DO UPDATE
 SET quantity = excluded.quantity, unit_price = excluded.unit_price, discount = excluded.discount,
-    shipping_cost = excluded.shipping_cost, unit_cost = excluded.unit_cost, attributes = excluded.attributes
-WHERE (i.quantity, i.unit_price, i.discount, i.shipping_cost, i.unit_cost, i.attributes)
-  IS DISTINCT FROM (excluded.quantity, excluded.unit_price, excluded.discount, excluded.shipping_cost,
-                    excluded.unit_cost, excluded.attributes)`;
+    shipping_cost = excluded.shipping_cost, unit_cost = excluded.unit_cost, attributes = excluded.attributes`;
 
 /** replace: the database keeps exactly the file's content. Returns the number of order lines deleted. */
 export const DELETE_ABSENT_LINES = `

@@ -148,6 +148,29 @@ describe('load semantics', () => {
     });
   });
 
+  it('writes nothing an append leaves unchanged: no new row version, not even a row lock', async () => {
+    // xmin: the transaction that wrote the row version; xmax: one that deleted, updated or locked it.
+    const versions = async () =>
+      (
+        await db().pool.query(`
+          SELECT 'line ' || o.code || '-' || p.code AS row, i.xmin::text, i.xmax::text
+          FROM order_items i JOIN orders o USING (order_id) JOIN products p USING (product_id)
+          UNION ALL SELECT 'order ' || code, xmin::text, xmax::text FROM orders
+          UNION ALL SELECT 'customer ' || code, xmin::text, xmax::text FROM customers
+          UNION ALL SELECT 'product ' || code, xmin::text, xmax::text FROM products
+          ORDER BY 1`)
+      ).rows as { row: string; xmin: string; xmax: string }[];
+    const rows = [row('1', 'P1'), row('1', 'P2'), row('2', 'P1', { customer: B, day: '2024-02-01' })];
+    await load(db().pool, await writeFile([HEADER, ...rows].join('\n')));
+    const before = await versions();
+    rows[1] = row('1', 'P2', { qty: 5 });
+    const { result } = await load(db().pool, await writeFile([HEADER, ...rows].join('\n')));
+    expect(result!.counts).to.include({ updated: 1, unchanged: 2, inserted: 0 });
+    const after = await versions();
+    const written = after.filter((version, i) => version.xmin !== before[i].xmin || version.xmax !== before[i].xmax);
+    expect(written.map((version) => version.row)).to.deep.equal(['line 1-P2']);
+  });
+
   it("moves an order's lines when a later load changes its order-level fields", async () => {
     await load(db().pool, await writeFile([HEADER, row('1', 'P1'), row('1', 'P2')].join('\n')));
     const { result } = await load(
