@@ -112,33 +112,28 @@ SELECT count(*) FILTER (WHERE change = 'inserted') AS inserted,
 FROM changed_lines`;
 
 /**
- * Orders whose contribution to the rollups this load changes, and the customers whose set of order days it may
- * change (all that customers_by_day depends on): a customer with an order on a day it had none on yet, and the
- * old customer of an order that moves to another day or customer. Orders that only change lines change no days.
+ * Orders whose contribution to the rollups this load changes; the orders it moves to another day or customer
+ * (with their old ones, whose cells' first and last days are then recomputed); and the customers whose set of
+ * order days it may change (all that customers_by_day depends on): a customer with an order on a day it had
+ * none on yet, and the old customer of a moved order. Orders that only change lines change no days.
  */
 export const COLLECT_TOUCHED = `
 CREATE TEMP TABLE touched_orders ON COMMIT DROP AS
 SELECT DISTINCT order_code AS code FROM changed_lines;
+CREATE TEMP TABLE moved_orders ON COMMIT DROP AS
+SELECT o.order_id, o.customer_id, o.sale_date FROM orders o JOIN incoming_orders n USING (code)
+WHERE (o.customer_id, o.sale_date) <> (n.customer_id, n.sale_date);
 CREATE TEMP TABLE touched_customers ON COMMIT DROP AS
 SELECT n.customer_id FROM incoming_orders n JOIN touched_orders t USING (code)
 WHERE NOT EXISTS (SELECT FROM orders o WHERE o.customer_id = n.customer_id AND o.sale_date = n.sale_date)
 UNION
-SELECT o.customer_id FROM orders o JOIN incoming_orders n USING (code)
-WHERE (o.customer_id, o.sale_date) <> (n.customer_id, n.sale_date);
+SELECT customer_id FROM moved_orders;
 ANALYZE touched_orders; ANALYZE touched_customers`;
 
 /** The touched orders' lines with what the rollups group by: before the change negated, after it as they are. */
 const TOUCHED_LINES = 'WHERE o.code IN (SELECT code FROM touched_orders)';
 export const COPY_OLD_FACTS = `CREATE TEMP TABLE touched_facts ON COMMIT DROP AS ${lineFacts(-1, TOUCHED_LINES)}`;
-/** After the change: the new lines, and the orders that moved to another day or customer (their old day). */
-export const COPY_NEW_FACTS = `
-INSERT INTO touched_facts ${lineFacts(1, TOUCHED_LINES)};
-ANALYZE touched_facts;
-CREATE TEMP TABLE moved_orders ON COMMIT DROP AS
-SELECT DISTINCT old.order_id, old.customer_id, old.sale_date FROM touched_facts old
-WHERE old.lines < 0 AND NOT EXISTS (
-  SELECT FROM touched_facts new
-  WHERE new.lines > 0 AND new.order_id = old.order_id AND new.customer_id = old.customer_id AND new.sale_date = old.sale_date)`;
+export const COPY_NEW_FACTS = `INSERT INTO touched_facts ${lineFacts(1, TOUCHED_LINES)}; ANALYZE touched_facts`;
 
 export const IS_SUPERUSER = `SELECT current_setting('is_superuser') = 'on' AS superuser`;
 
