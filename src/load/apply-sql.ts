@@ -55,10 +55,11 @@ JOIN products p ON p.code = s.code
 JOIN categories c ON c.category_id = p.category_id
 WHERE c.name <> s.category`;
 
-// Upserts here are an UPDATE of the rows that differ and an INSERT of the new ones, not INSERT ... ON CONFLICT
-// DO UPDATE ... WHERE: that locks (writes) every conflicting row even when its WHERE is false, and a daily
-// refresh of a whole export finds most rows unchanged. Only loads write these tables, one at a time (the load
-// lock), so nothing can insert a code between the two statements.
+// A load writes only rows that change: products, customers and orders as an UPDATE of the rows that differ and
+// an INSERT of the new ones, order lines from the changed lines only. INSERT ... ON CONFLICT DO UPDATE ... WHERE
+// would lock (write) every conflicting row even when its WHERE is false, and a daily refresh of a whole export
+// finds most rows unchanged. Only loads write these tables, one at a time (the load lock), so nothing can
+// insert a code between the two statements.
 
 export const UPSERT_PRODUCTS = `
 UPDATE products p SET name = s.name, category_id = c.category_id
@@ -155,7 +156,7 @@ WHERE NOT EXISTS (SELECT FROM orders o WHERE o.code = n.code)`;
 
 /** The inserted and updated lines only: each conflict is a line that differs. */
 export const UPSERT_ORDER_ITEMS = `
-INSERT INTO order_items AS i (order_id, product_id, quantity, unit_price, discount, shipping_cost, unit_cost, attributes)
+INSERT INTO order_items (order_id, product_id, quantity, unit_price, discount, shipping_cost, unit_cost, attributes)
 SELECT o.order_id, p.product_id, s.quantity, s.unit_price, s.discount, s.shipping_cost, s.unit_cost, s.attributes
 FROM changed_lines s
 JOIN orders o ON o.code = s.order_code
