@@ -59,3 +59,6 @@ export async function copyRows<T>(
   if (text) await copy.write(text);
   await copy.end();
 }
+
+/** COPYs rows already in COPY text (line ending included). */
+export const copyText = (client: PoolClient, sql: string, rows: Iterable<string>) => copyRows(client, sql, rows, (row) => row);

@@ -2,17 +2,16 @@
 // Staging tables are temporary (dropped at commit); rows are matched on the CSV's codes.
 import { lineFacts } from './rollup-sql.js';
 
+/** The file's valid lines (the first row of a line key the file repeats is dropped once the file is read). */
 export const CREATE_STAGING = `
-CREATE TEMP TABLE stage_rows (
+CREATE TEMP TABLE stage_lines (
   line          integer NOT NULL,
-  reasons       text[],          -- set: a rejected row, with raw text; unset: a valid line
-  raw           text,
-  order_code    text,
-  product_code  text,
-  quantity      integer,
-  unit_price    numeric,
-  discount      numeric,
-  shipping_cost numeric,
+  order_code    text NOT NULL,
+  product_code  text NOT NULL,
+  quantity      integer NOT NULL,
+  unit_price    numeric NOT NULL,
+  discount      numeric NOT NULL,
+  shipping_cost numeric NOT NULL,
   unit_cost     numeric,
   attributes    jsonb
 ) ON COMMIT DROP;
@@ -21,21 +20,13 @@ CREATE TEMP TABLE stage_products (code text, name text, category text) ON COMMIT
 CREATE TEMP TABLE stage_customers (code text, name text, email text, address text) ON COMMIT DROP;
 `;
 
-export const COPY_ROWS = `COPY stage_rows FROM STDIN`;
+export const COPY_LINES = `COPY stage_lines FROM STDIN`;
 export const COPY_ORDERS = `COPY stage_orders FROM STDIN`;
 export const COPY_PRODUCTS = `COPY stage_products FROM STDIN`;
 export const COPY_CUSTOMERS = `COPY stage_customers FROM STDIN`;
 
-export const SAVE_REJECTS = `
-INSERT INTO refresh_rejects (run_id, line, reasons, raw)
-SELECT $1, line, reasons, raw FROM stage_rows WHERE reasons IS NOT NULL`;
-
-/** Valid lines only, each line key once: the last row of the key in the file. */
-export const KEEP_WINNING_LINES = `
-CREATE TEMP TABLE stage_lines ON COMMIT DROP AS
-SELECT order_code, product_code, quantity, unit_price, discount, shipping_cost, unit_cost, attributes
-FROM stage_rows
-WHERE reasons IS NULL AND line <> ALL ($1::integer[])`;
+/** Each line key once: the last row of the key in the file wins. */
+export const DROP_SUPERSEDED_LINES = `DELETE FROM stage_lines WHERE line = ANY ($1::integer[])`;
 
 export const ANALYZE_STAGING = `ANALYZE stage_lines; ANALYZE stage_orders; ANALYZE stage_products; ANALYZE stage_customers`;
 

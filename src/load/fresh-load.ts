@@ -4,12 +4,13 @@
 // before the commit (one sort per index, one set-based pass per foreign key). Orders, products and customers
 // follow from what the file said, and the rollups are summed from it (file-rollups.ts).
 import type { PoolClient } from 'pg';
-import { CopyWriter, copyRows, copyTextArray, copyValue } from '../db/copy.js';
+import { copyText, copyValue } from '../db/copy.js';
 import { fileRollups, type RollupIds } from './file-rollups.js';
 import type { Accepted, FileState } from './file-state.js';
+import { LineSink } from './line-sink.js';
 import { ROLLUP_TABLES } from './rollup-sql.js';
 import { rebuildRollup, type Statement, type StepOptions, step } from './steps.js';
-import { type RowSink, type StreamedFile, type StreamOptions, streamRows } from './stream-rows.js';
+import { type StreamedFile, type StreamOptions, streamRows } from './stream-rows.js';
 import type { SaleLine } from './validate-line.js';
 
 /** The tables a first load fills without keys or indexes. */
@@ -54,7 +55,6 @@ interface KeyDefinition {
 const ROLLUP_NAMES = new Set(Object.values(ROLLUP_TABLES).map((rollup) => rollup.table));
 
 const COPY_ORDER_ITEMS = `COPY order_items (order_id, product_id, quantity, unit_price, discount, shipping_cost, unit_cost, attributes) FROM STDIN`;
-const COPY_REJECTS = `COPY refresh_rejects (run_id, line, reasons, raw) FROM STDIN`;
 const COPY_PRODUCTS = `COPY products (product_id, code, name, category_id) FROM STDIN`;
 const COPY_CUSTOMERS = `COPY customers (customer_id, code, name, email, address) FROM STDIN`;
 const COPY_ORDERS = `COPY orders (order_id, code, customer_id, region_id, payment_method_id, sale_date) FROM STDIN`;
@@ -115,44 +115,20 @@ function itemRow(order: number, product: number, row: SaleLine): string {
   }\t${row.attributes ? copyValue(JSON.stringify(row.attributes)) : NULL}\n`;
 }
 
-/** Streams kept rows into order_items and rejected ones into refresh_rejects (one COPY at a time). */
-class TableSink implements RowSink {
-  private items = '';
-  private rejects = '';
-  private copy: CopyWriter;
+/** Streams kept rows into order_items (a repeated line key's winner at the end) and rejected ones into refresh_rejects. */
+class TableSink extends LineSink {
   /** Line keys the file repeats, with the winning row so far. */
   readonly repeated = new Map<string, { order: number; product: number; row: string }>();
 
-  constructor(
-    private readonly client: PoolClient,
-    private readonly runId: number,
-  ) {
-    this.copy = new CopyWriter(client, COPY_ORDER_ITEMS);
+  constructor(client: PoolClient, runId: number) {
+    super(client, runId, COPY_ORDER_ITEMS);
   }
 
   keep(_line: number, row: SaleLine, { order, product, supersedes }: Accepted): void {
     const text = itemRow(order, product, row);
     // The first row of a repeated key is already in the table; the last one replaces it at the end.
     if (supersedes !== undefined) this.repeated.set(`${order},${product}`, { order, product, row: text });
-    else this.items += text;
-  }
-
-  reject(line: number, reasons: string[], raw: string): void {
-    this.rejects += `${this.runId}\t${line}\t${copyTextArray(reasons)}\t${copyValue(raw.replaceAll('\0', ''))}\n`;
-  }
-
-  async flush(): Promise<void> {
-    if (this.items) await this.copy.write(this.items);
-    this.items = '';
-    if (!this.rejects) return;
-    await this.copy.end();
-    await copyText(this.client, COPY_REJECTS, [this.rejects]);
-    this.rejects = '';
-    this.copy = new CopyWriter(this.client, COPY_ORDER_ITEMS);
-  }
-
-  end(): Promise<void> {
-    return this.copy.end();
+    else this.lines += text;
   }
 
   /** Deletes every row of the repeated keys and writes each key's winning row. */
@@ -170,9 +146,6 @@ class TableSink implements RowSink {
     );
   }
 }
-
-/** COPYs rows already in COPY text. */
-const copyText = (client: PoolClient, sql: string, rows: Iterable<string>) => copyRows(client, sql, rows, (row) => row);
 
 async function idsOfNames(client: PoolClient, table: string, id: string, names: string[]): Promise<Int32Array> {
   const { rows } = await client.query<{ name: string; id: number }>(nameIds(table, id), [names]);

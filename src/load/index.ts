@@ -4,14 +4,15 @@
 // A first load (an empty database) streams straight into the final tables instead (fresh-load.ts).
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import { CopyWriter, copyRows, copyTextArray, copyValue } from '../db/copy.js';
+import { copyRows, copyValue } from '../db/copy.js';
 import * as apply from './apply-sql.js';
 import type { FileState } from './file-state.js';
 import { IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js';
+import { LineSink } from './line-sink.js';
 import { applyDelta, applyNetChange, deltaTable, ROLLUP_TABLES, type Rollup } from './rollup-sql.js';
 import type { SourceFormat } from './source.js';
 import { rebuildRollup, type Statement, statements, step } from './steps.js';
-import { type RowSink, type StreamedFile, streamRows } from './stream-rows.js';
+import { type StreamedFile, streamRows } from './stream-rows.js';
 import type { SaleLine } from './validate-line.js';
 
 export { InputFormatError } from './columns.js';
@@ -66,43 +67,26 @@ export class LoadBusyError extends Error {
 /** One load at a time across every process sharing the database (transaction-scoped advisory lock). */
 export const LOAD_LOCK_KEY = 7_304_112_001;
 
-function lineRow(line: number, row: SaleLine): string {
-  return `${line}\t\\N\t\\N\t${copyValue(row.orderCode)}\t${copyValue(row.productCode)}\t${row.quantity}\t${row.unitPrice}\t${
-    row.discount
-  }\t${row.shippingCost}\t${row.unitCost ?? '\\N'}\t${row.attributes ? copyValue(JSON.stringify(row.attributes)) : '\\N'}\n`;
-}
-
-function rejectRow(line: number, reasons: string[], raw: string): string {
-  return `${line}\t${copyTextArray(reasons)}\t${copyValue(raw.replaceAll('\0', ''))}\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n`;
-}
-
-/** Streams kept and rejected rows alike into stage_rows. */
-class StagingSink implements RowSink {
-  private text = '';
-
-  constructor(private readonly copy: CopyWriter) {}
+/** Streams kept rows into stage_lines and rejected ones into refresh_rejects. */
+class StagingSink extends LineSink {
+  constructor(client: PoolClient, runId: number) {
+    super(client, runId, apply.COPY_LINES);
+  }
 
   keep(line: number, row: SaleLine): void {
-    this.text += lineRow(line, row);
-  }
-
-  reject(line: number, reasons: string[], raw: string): void {
-    this.text += rejectRow(line, reasons, raw);
-  }
-
-  async flush(): Promise<void> {
-    if (this.text) await this.copy.write(this.text);
-    this.text = '';
+    this.lines += `${line}\t${copyValue(row.orderCode)}\t${copyValue(row.productCode)}\t${row.quantity}\t${row.unitPrice}\t${
+      row.discount
+    }\t${row.shippingCost}\t${row.unitCost ?? '\\N'}\t${row.attributes ? copyValue(JSON.stringify(row.attributes)) : '\\N'}\n`;
   }
 }
 
-/** Streams the file into stage_rows; returns what the file said across its rows. */
+/** Streams the file into stage_lines; returns what the file said across its rows. */
 async function stageFile(client: PoolClient, file: string, options: LoadOptions): Promise<StreamedFile> {
-  const copy = new CopyWriter(client, apply.COPY_ROWS);
+  const sink = new StagingSink(client, options.runId);
   try {
-    return await streamRows(file, options, new StagingSink(copy));
+    return await streamRows(file, options, sink);
   } finally {
-    await copy.end().catch(() => {});
+    await sink.end().catch(() => {});
   }
 }
 
@@ -172,8 +156,7 @@ async function upsertFacts(exec: Statement): Promise<void> {
 
 /** Applies the staged file: dimensions, orders, order lines, rollups, data version. Returns the counts. */
 async function applyStaged(exec: Statement, state: FileState, options: LoadOptions) {
-  await exec('save rejects', apply.SAVE_REJECTS, [options.runId]);
-  await exec('keep winning lines', apply.KEEP_WINNING_LINES, [state.supersededLines]);
+  await exec('drop superseded lines', apply.DROP_SUPERSEDED_LINES, [state.supersededLines]);
   await exec('analyze staging', apply.ANALYZE_STAGING);
   await exec('upsert dimensions', apply.UPSERT_DIMENSIONS);
   const categoryChanges = (await exec('count category changes', apply.COUNT_CATEGORY_CHANGES)).rows[0].changed as number;

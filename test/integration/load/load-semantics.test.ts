@@ -55,62 +55,75 @@ async function totals(db: TestDatabase) {
   return rows[0];
 }
 
+/** Another order already stored: the next load takes the staged way. */
+async function holdOtherData(db: TestDatabase) {
+  await load(db.pool, await writeFile([HEADER, row('900', 'P900', { customer: B, day: '2024-01-01' })].join('\n')));
+}
+
 describe('load semantics', () => {
   const db = useTestDatabase({ each: true });
 
-  it('lets the last row of a line key win, counting earlier ones as duplicates; blank lines are not rows', async () => {
-    const file = await writeFile(
-      [HEADER, row('1', 'P1', { qty: 1 }), '', row('1', 'P1', { qty: 2 }), row('1', 'P2'), row('1', 'P1', { qty: 3 }), ''].join(
-        '\n',
-      ),
-    );
-    const { result } = await load(db().pool, file);
-    expect(result!.counts).to.deep.equal({
-      read: 4,
-      inserted: 2,
-      updated: 0,
-      unchanged: 0,
-      duplicates: 2,
-      rejected: 0,
-      deleted: 0,
-    });
-    const { rows } = await db().pool.query(
-      `SELECT p.code, i.quantity FROM order_items i JOIN products p USING (product_id) ORDER BY 1`,
-    );
-    expect(rows).to.deep.equal([
-      { code: 'P1', quantity: 3 },
-      { code: 'P2', quantity: 1 },
-    ]);
-  });
+  // A first load streams lines straight into order_items; any other load stages them: both must agree.
+  const ways = { 'a first load': async () => {}, 'a load into data': () => holdOtherData(db()) };
 
-  it("rejects rows that disagree with their order's first valid row, by physical line number", async () => {
-    const file = await writeFile(
-      [
-        HEADER,
-        row('1', 'P9', { qty: 0 }), //            line 2: invalid, so not the order's first valid row
-        row('1', 'P1', { day: '2024-01-10' }), // line 3: first valid row of order 1
-        row('1', 'P2', { day: '2024-01-10T18:00:00' }), // line 4: same day, a time part
-        row('1', 'P3', { day: '2024-01-11', region: 'Asia' }), // line 5: conflict on two fields
-        row('1', 'P1', { customer: B }), //      line 6: conflict that repeats a line key: rejected, not a duplicate
-      ].join('\r\n'),
-    );
-    const { run, result } = await load(db().pool, file);
-    expect(run.error).to.equal(null);
-    expect(result!.counts).to.deep.equal({
-      read: 5,
-      inserted: 2,
-      updated: 0,
-      unchanged: 0,
-      duplicates: 0,
-      rejected: 3,
-      deleted: 0,
+  for (const [way, before] of Object.entries(ways)) {
+    it(`lets the last row of a line key win, counting earlier ones as duplicates; blank lines are not rows (${way})`, async () => {
+      await before();
+      const file = await writeFile(
+        [HEADER, row('1', 'P1', { qty: 1 }), '', row('1', 'P1', { qty: 2 }), row('1', 'P2'), row('1', 'P1', { qty: 3 }), ''].join(
+          '\n',
+        ),
+      );
+      const { result } = await load(db().pool, file);
+      expect(result!.counts).to.deep.equal({
+        read: 4,
+        inserted: 2,
+        updated: 0,
+        unchanged: 0,
+        duplicates: 2,
+        rejected: 0,
+        deleted: 0,
+      });
+      const { rows } = await db().pool.query(
+        `SELECT p.code, i.quantity FROM order_items i JOIN products p USING (product_id) JOIN orders o USING (order_id)
+       WHERE o.code = '1' ORDER BY 1`,
+      );
+      expect(rows).to.deep.equal([
+        { code: 'P1', quantity: 3 },
+        { code: 'P2', quantity: 1 },
+      ]);
     });
-    const got = await rejects(db(), run.id);
-    expect(got.map((r) => r.line)).to.deep.equal([2, 5, 6]);
-    expect(got[1].reasons).to.have.length(2);
-    expect(got[1].reasons[0]).to.match(/Date of Sale '2024-01-11' differs from '2024-01-10' on line 3/);
-    expect(got[2].reasons[0]).to.match(/Customer ID 'C2' differs from 'C1'/);
-  });
+
+    it(`rejects rows that disagree with their order's first valid row, by physical line number (${way})`, async () => {
+      await before();
+      const file = await writeFile(
+        [
+          HEADER,
+          row('1', 'P9', { qty: 0 }), //            line 2: invalid, so not the order's first valid row
+          row('1', 'P1', { day: '2024-01-10' }), // line 3: first valid row of order 1
+          row('1', 'P2', { day: '2024-01-10T18:00:00' }), // line 4: same day, a time part
+          row('1', 'P3', { day: '2024-01-11', region: 'Asia' }), // line 5: conflict on two fields
+          row('1', 'P1', { customer: B }), //      line 6: conflict that repeats a line key: rejected, not a duplicate
+        ].join('\r\n'),
+      );
+      const { run, result } = await load(db().pool, file);
+      expect(run.error).to.equal(null);
+      expect(result!.counts).to.deep.equal({
+        read: 5,
+        inserted: 2,
+        updated: 0,
+        unchanged: 0,
+        duplicates: 0,
+        rejected: 3,
+        deleted: 0,
+      });
+      const got = await rejects(db(), run.id);
+      expect(got.map((r) => r.line)).to.deep.equal([2, 5, 6]);
+      expect(got[1].reasons).to.have.length(2);
+      expect(got[1].reasons[0]).to.match(/Date of Sale '2024-01-11' differs from '2024-01-10' on line 3/);
+      expect(got[2].reasons[0]).to.match(/Customer ID 'C2' differs from 'C1'/);
+    });
+  }
 
   it('appends: new lines inserted, changed ones updated, the rest unchanged; rollups follow', async () => {
     await load(

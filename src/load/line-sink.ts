@@ -1,0 +1,46 @@
+// Where the rows go while the file streams, for both ways of loading: each kept line into one COPY (straight
+// into order_items on a first load, into a staging table otherwise), each rejected row into refresh_rejects,
+// written between two batches (a connection runs one COPY at a time).
+import type { PoolClient } from 'pg';
+import { CopyWriter, copyText, copyTextArray, copyValue } from '../db/copy.js';
+import type { Accepted } from './file-state.js';
+import type { RowSink } from './stream-rows.js';
+import type { SaleLine } from './validate-line.js';
+
+const COPY_REJECTS = `COPY refresh_rejects (run_id, line, reasons, raw) FROM STDIN`;
+
+export abstract class LineSink implements RowSink {
+  /** COPY text of the kept lines since the last flush. */
+  protected lines = '';
+  private rejects = '';
+  private copy: CopyWriter;
+
+  constructor(
+    protected readonly client: PoolClient,
+    private readonly runId: number,
+    private readonly copyLines: string,
+  ) {
+    this.copy = new CopyWriter(client, copyLines);
+  }
+
+  abstract keep(line: number, row: SaleLine, accepted: Accepted): void;
+
+  reject(line: number, reasons: string[], raw: string): void {
+    this.rejects += `${this.runId}\t${line}\t${copyTextArray(reasons)}\t${copyValue(raw.replaceAll('\0', ''))}\n`;
+  }
+
+  async flush(): Promise<void> {
+    if (this.lines) await this.copy.write(this.lines);
+    this.lines = '';
+    if (!this.rejects) return;
+    await this.copy.end();
+    await copyText(this.client, COPY_REJECTS, [this.rejects]);
+    this.rejects = '';
+    this.copy = new CopyWriter(this.client, this.copyLines);
+  }
+
+  /** Ends the lines' COPY; call it also when the stream failed: a COPY left open keeps the connection from rolling back. */
+  end(): Promise<void> {
+    return this.copy.end();
+  }
+}
