@@ -113,7 +113,7 @@ export const COLLECT_TOUCHED = `
 CREATE TEMP TABLE touched_orders ON COMMIT DROP AS
 SELECT DISTINCT order_code AS code FROM changed_lines;
 CREATE TEMP TABLE moved_orders ON COMMIT DROP AS
-SELECT o.order_id, o.customer_id, o.sale_date FROM orders o JOIN incoming_orders n USING (code)
+SELECT o.order_id, o.customer_id, o.sale_date FROM orders o JOIN incoming_orders n USING (code) JOIN touched_orders t USING (code)
 WHERE (o.customer_id, o.sale_date) <> (n.customer_id, n.sale_date);
 CREATE TEMP TABLE touched_customers ON COMMIT DROP AS
 SELECT n.customer_id FROM incoming_orders n JOIN touched_orders t USING (code)
