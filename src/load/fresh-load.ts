@@ -7,7 +7,7 @@ import type { PoolClient } from 'pg';
 import { copyText, copyValue } from '../db/copy.js';
 import { fileRollups, type RollupIds } from './file-rollups.js';
 import type { Accepted, FileState } from './file-state.js';
-import { LineSink } from './line-sink.js';
+import { LineSink, lineFigures } from './line-sink.js';
 import { ROLLUP_TABLES } from './rollup-sql.js';
 import { rebuildRollup, type Statement, type StepOptions, step } from './steps.js';
 import { type StreamedFile, type StreamOptions, streamRows } from './stream-rows.js';
@@ -107,12 +107,9 @@ export async function lockBulkTables(exec: Statement): Promise<boolean> {
 
 // Ids are the file's indexes + 1: the tables are empty.
 const idOf = (index: number) => index + 1;
-const NULL = '\\N';
 
 function itemRow(order: number, product: number, row: SaleLine): string {
-  return `${idOf(order)}\t${idOf(product)}\t${row.quantity}\t${row.unitPrice}\t${row.discount}\t${row.shippingCost}\t${
-    row.unitCost ?? NULL
-  }\t${row.attributes ? copyValue(JSON.stringify(row.attributes)) : NULL}\n`;
+  return `${idOf(order)}\t${idOf(product)}\t${lineFigures(row)}`;
 }
 
 /** Streams kept rows into order_items (a repeated line key's winner at the end) and rejected ones into refresh_rejects. */

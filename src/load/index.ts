@@ -8,7 +8,7 @@ import { copyRows, copyValue } from '../db/copy.js';
 import * as apply from './apply-sql.js';
 import type { FileState } from './file-state.js';
 import { IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js';
-import { LineSink } from './line-sink.js';
+import { LineSink, lineFigures } from './line-sink.js';
 import { applyDelta, applyNetChange, deltaTable, ROLLUP_TABLES, type Rollup } from './rollup-sql.js';
 import type { SourceFormat } from './source.js';
 import { rebuildRollup, type Statement, statements, step } from './steps.js';
@@ -74,9 +74,7 @@ class StagingSink extends LineSink {
   }
 
   keep(line: number, row: SaleLine): void {
-    this.lines += `${line}\t${copyValue(row.orderCode)}\t${copyValue(row.productCode)}\t${row.quantity}\t${row.unitPrice}\t${
-      row.discount
-    }\t${row.shippingCost}\t${row.unitCost ?? '\\N'}\t${row.attributes ? copyValue(JSON.stringify(row.attributes)) : '\\N'}\n`;
+    this.lines += `${line}\t${copyValue(row.orderCode)}\t${copyValue(row.productCode)}\t${lineFigures(row)}`;
   }
 }
 

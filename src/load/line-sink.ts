@@ -9,6 +9,13 @@ import type { SaleLine } from './validate-line.js';
 
 const COPY_REJECTS = `COPY refresh_rejects (run_id, line, reasons, raw) FROM STDIN`;
 
+/** A line's figures and attributes as COPY text, line ending included: the columns both sinks end their rows with. */
+export function lineFigures(row: SaleLine): string {
+  return `${row.quantity}\t${row.unitPrice}\t${row.discount}\t${row.shippingCost}\t${row.unitCost ?? '\\N'}\t${
+    row.attributes ? copyValue(JSON.stringify(row.attributes)) : '\\N'
+  }\n`;
+}
+
 export abstract class LineSink implements RowSink {
   /** COPY text of the kept lines since the last flush. */
   protected lines = '';
