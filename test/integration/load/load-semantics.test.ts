@@ -66,9 +66,9 @@ describe('load semantics', () => {
   // A first load streams lines straight into order_items; any other load stages them: both must agree.
   const ways = { 'a first load': async () => {}, 'a load into data': () => holdOtherData(db()) };
 
-  for (const [way, before] of Object.entries(ways)) {
+  for (const [way, storeFirst] of Object.entries(ways)) {
     it(`lets the last row of a line key win, counting earlier ones as duplicates; blank lines are not rows (${way})`, async () => {
-      await before();
+      await storeFirst();
       const file = await writeFile(
         [HEADER, row('1', 'P1', { qty: 1 }), '', row('1', 'P1', { qty: 2 }), row('1', 'P2'), row('1', 'P1', { qty: 3 }), ''].join(
           '\n',
@@ -95,7 +95,7 @@ describe('load semantics', () => {
     });
 
     it(`rejects rows that disagree with their order's first valid row, by physical line number (${way})`, async () => {
-      await before();
+      await storeFirst();
       const file = await writeFile(
         [
           HEADER,
