@@ -220,7 +220,7 @@ describe('refresh API', () => {
     const bad = await (await get('/api/v1/refreshes/abc?limit=0&limit=5')).json();
     expect(bad['invalid-params']).to.deep.equal([
       { name: 'limit', reason: 'given more than once' },
-      { name: 'id', reason: 'must be a whole number' },
+      { name: 'id', reason: 'must be a whole number written in digits' },
     ]);
   });
 });
