@@ -24,8 +24,8 @@ export interface Config {
     /** On SIGTERM, how long a running refresh may take to finish before it is rolled back. */
     shutdownGraceMs: number;
   };
-  /** Keep analytics answers in memory until the data version changes. */
-  analyticsCache: boolean;
+  /** Keep analytics answers in memory until the data version changes, up to maxBytes of their JSON. */
+  analyticsCache: { enabled: boolean; maxBytes: number };
   /** Allowed CORS origin ('*' for any); unset: no CORS headers. */
   corsOrigin: string | undefined;
 }
@@ -93,7 +93,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
       shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
     },
-    analyticsCache: flag(env, 'ANALYTICS_CACHE', true),
+    analyticsCache: {
+      enabled: flag(env, 'ANALYTICS_CACHE', true),
+      maxBytes: integer(env, 'ANALYTICS_CACHE_MB', 64, 1, 65_536) * 1024 ** 2,
+    },
     corsOrigin: env.CORS_ORIGIN || undefined,
   });
 }
