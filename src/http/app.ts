@@ -13,6 +13,7 @@ import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/migrate.js';
 import type { RefreshScheduler } from '../refresh/scheduler.js';
 import { mountDocs } from './docs.js';
+import { hostCheck } from './host-check.js';
 import { openApiDocument } from './openapi.js';
 import { mount, type Operation } from './operation.js';
 import { problems } from './problem.js';
@@ -47,7 +48,8 @@ export function createApp(context: AppContext): Koa {
   app.proxy = false;
   const router = new Router();
   const operations = apiOperations(context);
-  const openApi = openApiDocument(operations, { version: context.version ?? '0.0.0' });
+  const tokens = { refresh: context.refreshToken, api: config.apiToken };
+  const openApi = openApiDocument(operations, { version: context.version ?? '0.0.0', apiTokenSet: tokens.api !== undefined });
 
   router.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
@@ -72,7 +74,7 @@ export function createApp(context: AppContext): Koa {
     ctx.body = openApi;
   });
   mountDocs(router);
-  mount(router, operations);
+  mount(router, operations, tokens);
 
   app.use(
     koaPinoLogger({
@@ -96,6 +98,7 @@ export function createApp(context: AppContext): Koa {
     await next();
   });
   app.use(problems());
+  app.use(hostCheck(config.http));
   app.use(
     helmet({
       contentSecurityPolicy: {

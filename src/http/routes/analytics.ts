@@ -57,6 +57,7 @@ export function analyticsOperations({ pool, cache }: { pool: Pool; cache: Answer
     operationId: spec.operationId,
     tag: spec.tag,
     summary: spec.summary,
+    access: 'reader',
     description: `${spec.description ? `${spec.description} ` : ''}Answers JSON, or CSV with Accept: text/csv or format=csv. ETag from the data version; If-None-Match answers 304.`,
     parameters: spec.parameters,
     csv: true,

@@ -20,7 +20,6 @@ import { activeRefresh, claimRefresh } from '../../refresh/claim.js';
 import { getRun, listRejects, listRuns, type RefreshRun, rejectsOf } from '../../refresh/runs.js';
 import type { RefreshScheduler } from '../../refresh/scheduler.js';
 import { resolveSource, SourcePathError } from '../../refresh/source-path.js';
-import { requireBearer } from '../auth.js';
 import { representation, sendCsv } from '../csv.js';
 import type { Operation } from '../operation.js';
 import { HttpProblem, invalidParams } from '../problem.js';
@@ -32,7 +31,6 @@ export interface RefreshRoutesContext {
   logger: Logger;
   config: Config;
   scheduler: RefreshScheduler;
-  refreshToken: string;
 }
 
 type Mode = 'append' | 'replace';
@@ -50,7 +48,7 @@ function conflict(active: RefreshRun | undefined): HttpProblem {
   );
 }
 
-export function refreshOperations({ pool, logger, config, scheduler, refreshToken }: RefreshRoutesContext): Operation[] {
+export function refreshOperations({ pool, logger, config, scheduler }: RefreshRoutesContext): Operation[] {
   async function requested(ctx: Context, query: UploadQuery): Promise<RequestedRefresh> {
     if (ctx.is('text/csv')) {
       const active = await activeRefresh(pool);
@@ -82,7 +80,6 @@ export function refreshOperations({ pool, logger, config, scheduler, refreshToke
   }
 
   async function startRefresh(ctx: Context, query: UploadQuery): Promise<void> {
-    requireBearer(ctx, refreshToken);
     const request = await requested(ctx, query);
     const outcome = await claimRefresh(pool, logger, {
       trigger: 'api',
@@ -119,7 +116,7 @@ export function refreshOperations({ pool, logger, config, scheduler, refreshToke
       summary: 'Start a refresh',
       description:
         'Loads a file from DATA_DIR (JSON body) or the CSV sent as the body (Content-Type: text/csv; mode and force then go in the query string) in a worker thread. Answers at once with the queued run; poll its Location.',
-      auth: true,
+      access: 'operator',
       parameters: uploadParameters,
       requestBody: {
         content: {
@@ -148,7 +145,6 @@ export function refreshOperations({ pool, logger, config, scheduler, refreshToke
       },
       errors: {
         400: 'Bad source (outside DATA_DIR, missing), mode or body.',
-        401: 'Missing or wrong bearer token.',
         409: 'Another refresh is running (activeRun, Location).',
         413: 'Upload larger than MAX_UPLOAD_BYTES.',
       },
@@ -160,6 +156,7 @@ export function refreshOperations({ pool, logger, config, scheduler, refreshToke
       operationId: 'listRefreshes',
       tag: 'refreshes',
       summary: 'Run history, newest first',
+      access: 'reader',
       parameters: listRunsParameters,
       response: { status: 200, description: 'A page of runs.', schema: runList },
       handler: async (ctx, params: { limit: number; offset: number }) => {
@@ -173,6 +170,7 @@ export function refreshOperations({ pool, logger, config, scheduler, refreshToke
       operationId: 'getRefresh',
       tag: 'refreshes',
       summary: 'One run, with its progress while it runs',
+      access: 'reader',
       parameters: runParameters,
       response: { status: 200, description: 'The run.', schema: refreshRun },
       errors: { 404: 'No such run.' },
@@ -188,7 +186,9 @@ export function refreshOperations({ pool, logger, config, scheduler, refreshToke
       operationId: 'listRefreshRejects',
       tag: 'refreshes',
       summary: "A run's rejected rows: line, reasons, raw text",
-      description: 'As CSV (Accept: text/csv or format=csv) every reject is listed unless limit or offset is given.',
+      access: 'operator',
+      description:
+        'The rows as they were in the file: customer data, so REFRESH_TOKEN only. As CSV (Accept: text/csv or format=csv) every reject is listed unless limit or offset is given.',
       parameters: rejectsParameters,
       csv: true,
       response: { status: 200, description: 'A page of rejected rows.', schema: rejectList },
