@@ -6,7 +6,16 @@ export interface Config {
   databaseUrl: string | undefined;
   embeddedPostgres: { dataDir: string; port: number };
   /** allowedHosts: Host header values answered besides the loopback names (a reverse proxy's name). */
-  http: { host: string; port: number; allowedHosts: readonly string[] };
+  http: {
+    host: string;
+    port: number;
+    allowedHosts: readonly string[];
+    /** How long a client may take to send its headers, and its whole request (an upload included). */
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    /** Connections served at once; more are closed on arrival. */
+    maxConnections: number;
+  };
   /** Directory that refresh sources and the bundled sample live in. */
   dataDir: string;
   log: { level: string; dir: string };
@@ -69,6 +78,17 @@ function loadMode(mode: string): 'append' | 'replace' {
   return mode;
 }
 
+function timeouts(env: NodeJS.ProcessEnv): { headersTimeoutMs: number; requestTimeoutMs: number } {
+  const headersTimeoutMs = integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 20_000, 1_000, 3_600_000);
+  const requestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 600_000, 1_000, 86_400_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(
+      `HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be more than HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+    );
+  }
+  return { headersTimeoutMs, requestTimeoutMs };
+}
+
 function allowedHosts(list: string): string[] {
   const hosts = list
     .split(',')
@@ -100,6 +120,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       host: env.HOST || '127.0.0.1',
       port: integer(env, 'PORT', 3000, 0, 65535),
       allowedHosts: allowedHosts(env.ALLOWED_HOSTS ?? ''),
+      ...timeouts(env),
+      maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', 1000, 1, 1_000_000),
     },
     dataDir: path.resolve(env.DATA_DIR || 'data'),
     log: { level: logLevel, dir: path.resolve(env.LOG_DIR || 'logs') },

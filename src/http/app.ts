@@ -46,6 +46,12 @@ export function createApp(context: AppContext): Koa {
   const { pool, logger, config } = context;
   const app = new Koa();
   app.proxy = false;
+  // What fails after the answer has started (a client gone, a request past its timeout, a CSV stream that
+  // broke) goes to the log, not to Koa's default of stderr; problems() answers everything before that.
+  app.on('error', (error: NodeJS.ErrnoException, ctx?: { log?: Logger }) => {
+    const theClient = ['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_HTTP_REQUEST_TIMEOUT'].includes(error.code ?? '');
+    (ctx?.log ?? logger)[theClient ? 'warn' : 'error']({ err: error }, 'the connection failed while answering');
+  });
   const router = new Router();
   const operations = apiOperations(context);
   const tokens = { refresh: context.refreshToken, api: config.apiToken };

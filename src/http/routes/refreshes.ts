@@ -37,7 +37,8 @@ type Mode = 'append' | 'replace';
 type UploadQuery = { mode?: Mode; force?: boolean };
 type RequestedRefresh = { source: string; file: string; mode: Mode; force: boolean; upload: boolean };
 const runPath = (id: number) => `/api/v1/refreshes/${id}`;
-const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' });
+const JSON_BODY_LIMIT_BYTES = 64 * 1024;
+const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_BODY_LIMIT_BYTES, encoding: 'utf-8' });
 
 function conflict(active: RefreshRun | undefined): HttpProblem {
   return new HttpProblem(
@@ -60,7 +61,11 @@ export function refreshOperations({ pool, logger, config, scheduler }: RefreshRo
     if (ctx.request.length && !ctx.is('application/json')) {
       throw new HttpProblem(415, 'send JSON ({ "source", "mode", "force" }) or the CSV itself as text/csv');
     }
-    await jsonBody(ctx, async () => {}).catch((error: Error) => {
+    await jsonBody(ctx, async () => {}).catch((error: Error & { status?: number }) => {
+      if (error.status === 413) {
+        // The body parser stopped reading at the limit; the rest is not read either.
+        throw new HttpProblem(413, `the JSON body is larger than ${JSON_BODY_LIMIT_BYTES} bytes`, {}, { Connection: 'close' });
+      }
       throw new HttpProblem(400, `the body is not valid JSON: ${error.message}`);
     });
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
