@@ -1,4 +1,5 @@
 // The analytics endpoints: parameters (validated with ajv) and answers (documented in OpenAPI).
+import { MAX_TREND_PERIODS } from '../src/analytics/revenue-trend.js';
 import { SEGMENT_NAMES } from '../src/analytics/segments.js';
 import { date, formatParameter, page, pageParameters } from './common.js';
 
@@ -19,7 +20,12 @@ export const revenueByProductParameters = parameters({ category, region, ...page
 export const revenueByCategoryParameters = parameters({ region });
 export const revenueByRegionParameters = parameters({ category });
 export const trendParameters = parameters({
-  interval: { type: 'string', enum: ['day', 'week', 'month', 'quarter', 'year'], default: 'month' },
+  interval: {
+    type: 'string',
+    enum: ['day', 'week', 'month', 'quarter', 'year'],
+    default: 'month',
+    description: `The period; a trend lists at most ${MAX_TREND_PERIODS} periods of the effective range (more is a 400).`,
+  },
   category,
   region,
 });

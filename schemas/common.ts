@@ -3,13 +3,13 @@
 export const date = {
   type: 'string',
   format: 'date',
-  description: 'A day, YYYY-MM-DD.',
+  description: 'A day, YYYY-MM-DD, from 0001-01-01 to 9999-12-31.',
   example: '2024-01-31',
 } as const;
 
 export const pageParameters = {
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'Items per page (1..1000).' },
-  offset: { type: 'integer', minimum: 0, default: 0, description: 'Items to skip.' },
+  offset: { type: 'integer', minimum: 0, maximum: 1_000_000_000, default: 0, description: 'Items to skip (0..1,000,000,000).' },
 } as const;
 
 export const formatParameter = {

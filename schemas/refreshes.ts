@@ -57,7 +57,7 @@ export const uploadParameters = {
 } as const;
 
 export const runIdParameter = {
-  id: { type: 'integer', minimum: 1, description: 'The run id.' },
+  id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The run id.' },
 } as const;
 
 export const listRunsParameters = { type: 'object', properties: { ...pageParameters } } as const;

@@ -5,7 +5,17 @@ export interface Config {
   /** External PostgreSQL; when absent an embedded server is started. */
   databaseUrl: string | undefined;
   embeddedPostgres: { dataDir: string; port: number };
-  http: { host: string; port: number };
+  /** allowedHosts: Host header values answered besides the loopback names (a reverse proxy's name). */
+  http: {
+    host: string;
+    port: number;
+    allowedHosts: readonly string[];
+    /** How long a client may take to send its headers, and its whole request (an upload included). */
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    /** Connections served at once; more are closed on arrival. */
+    maxConnections: number;
+  };
   /** Directory that refresh sources and the bundled sample live in. */
   dataDir: string;
   log: { level: string; dir: string };
@@ -24,13 +34,18 @@ export interface Config {
     /** On SIGTERM, how long a running refresh may take to finish before it is rolled back. */
     shutdownGraceMs: number;
   };
-  /** Keep analytics answers in memory until the data version changes. */
-  analyticsCache: boolean;
+  /** Bearer token that every read of /api needs when set (rejected rows need REFRESH_TOKEN); unset: reads are open. */
+  apiToken: string | undefined;
+  /** Keep analytics answers in memory until the data version changes, up to maxBytes of their JSON. */
+  analyticsCache: { enabled: boolean; maxBytes: number };
   /** Allowed CORS origin ('*' for any); unset: no CORS headers. */
   corsOrigin: string | undefined;
 }
 
 export class ConfigError extends Error {}
+
+/** A Host header value: `name` or `name:port`, the name a DNS name, an IPv4 address or a bracketed IPv6 address. */
+export const HOST_AND_PORT = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(\d{1,5}))?$/i;
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -63,6 +78,27 @@ function loadMode(mode: string): 'append' | 'replace' {
   return mode;
 }
 
+function timeouts(env: NodeJS.ProcessEnv): { headersTimeoutMs: number; requestTimeoutMs: number } {
+  const headersTimeoutMs = integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 20_000, 1_000, 3_600_000);
+  const requestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 600_000, 1_000, 86_400_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(
+      `HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be more than HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+    );
+  }
+  return { headersTimeoutMs, requestTimeoutMs };
+}
+
+function allowedHosts(list: string): string[] {
+  const hosts = list
+    .split(',')
+    .map((host) => host.trim())
+    .filter(Boolean);
+  const bad = hosts.find((host) => !HOST_AND_PORT.test(host));
+  if (bad) throw new ConfigError(`ALLOWED_HOSTS must list host or host:port names, comma-separated (got '${bad}')`);
+  return hosts;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -80,7 +116,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dataDir: path.resolve(env.EMBEDDED_PG_DIR || 'data/postgres'),
       port: integer(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535),
     },
-    http: { host: env.HOST || '127.0.0.1', port: integer(env, 'PORT', 3000, 0, 65535) },
+    http: {
+      host: env.HOST || '127.0.0.1',
+      port: integer(env, 'PORT', 3000, 0, 65535),
+      allowedHosts: allowedHosts(env.ALLOWED_HOSTS ?? ''),
+      ...timeouts(env),
+      maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', 1000, 1, 1_000_000),
+    },
     dataDir: path.resolve(env.DATA_DIR || 'data'),
     log: { level: logLevel, dir: path.resolve(env.LOG_DIR || 'logs') },
     seedOnStart: flag(env, 'SEED_ON_START', true),
@@ -93,7 +135,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 2 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
       shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
     },
-    analyticsCache: flag(env, 'ANALYTICS_CACHE', true),
+    apiToken: env.API_TOKEN || undefined,
+    analyticsCache: {
+      enabled: flag(env, 'ANALYTICS_CACHE', true),
+      maxBytes: integer(env, 'ANALYTICS_CACHE_MB', 64, 1, 65_536) * 1024 ** 2,
+    },
     corsOrigin: env.CORS_ORIGIN || undefined,
   });
 }

@@ -1,6 +1,17 @@
 // Date ranges: `from` and `to` are inclusive days; a missing bound is the first or last sale day in the data.
 import type { Queryable } from './sql.js';
 
+/** A question the analyses refuse to answer, naming the parameter to change (a 400 over HTTP). */
+export class QueryError extends Error {
+  override name = 'QueryError';
+  constructor(
+    readonly parameter: string,
+    readonly reason: string,
+  ) {
+    super(`${parameter}: ${reason}`);
+  }
+}
+
 export interface RangeQuery {
   from?: string;
   to?: string;

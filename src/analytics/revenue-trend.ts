@@ -1,7 +1,8 @@
 // GET /api/v1/revenue/trend: revenue, units and orders per calendar period. Every period that meets the range
 // is listed (zero-filled), with its calendar bounds; its figures count only the days inside the range.
-// ISO weeks start on Monday and carry the ISO week-year (2022-01-01 is in 2021-W52).
-import { effectiveRange, type Range, type RangeQuery } from './range.js';
+// ISO weeks start on Monday and carry the ISO week-year (2022-01-01 is in 2021-W52). A trend lists at most
+// MAX_TREND_PERIODS periods: every one is a row of the answer, zero or not, so the range alone sets its size.
+import { effectiveRange, QueryError, type Range, type RangeQuery } from './range.js';
 import { hasRange, money, nameFilter, type Queryable, SqlParams } from './sql.js';
 
 export type Interval = 'day' | 'week' | 'month' | 'quarter' | 'year';
@@ -22,6 +23,41 @@ const STEP: Record<Interval, string> = {
   year: '1 year',
 };
 
+export const MAX_TREND_PERIODS = 10_000;
+
+const DAY_MS = 86_400_000;
+const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / DAY_MS;
+/** Day 0, 1970-01-01, was a Thursday: (day + 3) mod 7 counts the days since Monday. */
+const mondayOf = (day: string) => dayNumber(day) - ((((dayNumber(day) + 3) % 7) + 7) % 7);
+const monthNumber = (day: string) => Number(day.slice(0, 4)) * 12 + Number(day.slice(5, 7)) - 1;
+
+/** How many `interval` periods meet [from, to]. */
+export function periodCount(from: string, to: string, interval: Interval): number {
+  switch (interval) {
+    case 'day':
+      return dayNumber(to) - dayNumber(from) + 1;
+    case 'week':
+      return (mondayOf(to) - mondayOf(from)) / 7 + 1;
+    case 'month':
+      return monthNumber(to) - monthNumber(from) + 1;
+    case 'quarter':
+      return Math.floor(monthNumber(to) / 3) - Math.floor(monthNumber(from) / 3) + 1;
+    case 'year':
+      return Number(to.slice(0, 4)) - Number(from.slice(0, 4)) + 1;
+  }
+}
+
+/** Refuses a trend of more than MAX_TREND_PERIODS periods, naming the bound the client gave (else the interval). */
+function checkPeriodCount(query: RangeQuery & { interval: Interval }, range: { from: string; to: string }): void {
+  const count = periodCount(range.from, range.to, query.interval);
+  if (count <= MAX_TREND_PERIODS) return;
+  const parameter = query.from ? 'from' : query.to ? 'to' : 'interval';
+  throw new QueryError(
+    parameter,
+    `${range.from} to ${range.to} holds ${count} ${query.interval} periods; a trend lists at most ${MAX_TREND_PERIODS}: narrow the range or use a longer interval`,
+  );
+}
+
 export interface TrendPoint {
   period: string;
   start: string;
@@ -38,6 +74,7 @@ export async function revenueTrend(
   const range = await effectiveRange(db, query);
   const { interval } = query;
   if (!hasRange(range)) return { ...range, interval, items: [] };
+  checkPeriodCount(query, range);
   const params = new SqlParams();
   const from = params.add(range.from);
   const to = params.add(range.to);

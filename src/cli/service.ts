@@ -9,6 +9,7 @@ import path from 'node:path';
 import { readConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { createApp } from '../http/app.js';
+import { httpServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
 import { bundledSample, projectRoot } from '../paths.js';
 import { recoverInterruptedRuns } from '../refresh/claim.js';
@@ -44,7 +45,7 @@ export async function runService(options: { http: boolean }): Promise<void> {
     }
     const { version } = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8'));
     const app = createApp({ pool: db.pool, logger, config, scheduler, refreshToken, version });
-    server = app.listen(config.http.port, config.http.host, () => {
+    server = httpServer(app, config.http).listen(config.http.port, config.http.host, () => {
       logger.info({ url: `http://${config.http.host}:${config.http.port}`, docs: '/docs' }, 'listening');
     });
   }

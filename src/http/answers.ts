@@ -12,29 +12,46 @@ export interface CsvShape<Answer> {
   rows(answer: Answer): Iterable<object>;
 }
 
-export interface AnswerOptions {
+export interface AnswerCacheOptions {
   /** Keep answers in memory until the data version changes. */
-  cache: boolean;
-  maxCachedAnswers?: number;
+  enabled: boolean;
+  /** The most the kept answers may take, counted as their JSON text. */
+  maxBytes: number;
 }
 
+/** An answer larger than this share of the cache is not kept: one request must not flush all the others. */
+const LARGEST_CACHED_SHARE = 1 / 8;
+
+/**
+ * Answers of one data version as JSON text, oldest dropped first, bounded by the bytes of that text (what a
+ * client can make large) rather than by a count of entries.
+ */
 class AnswerCache {
   private version: number | undefined;
-  private readonly answers = new Map<string, unknown>();
+  private readonly answers = new Map<string, string>();
+  private bytes = 0;
 
-  constructor(private readonly max: number) {}
+  constructor(private readonly maxBytes: number) {}
 
-  get(version: number, key: string): unknown {
+  get(version: number, key: string): string | undefined {
     return version === this.version ? this.answers.get(key) : undefined;
   }
 
-  set(version: number, key: string, answer: unknown): void {
+  set(version: number, key: string, json: string): void {
     if (version !== this.version) {
       this.answers.clear();
+      this.bytes = 0;
       this.version = version;
     }
-    if (this.answers.size >= this.max) this.answers.delete(this.answers.keys().next().value as string);
-    this.answers.set(key, answer);
+    const size = Buffer.byteLength(key) + Buffer.byteLength(json);
+    if (size > this.maxBytes * LARGEST_CACHED_SHARE || this.answers.has(key)) return;
+    for (const [oldKey, oldJson] of this.answers) {
+      if (this.bytes + size <= this.maxBytes) break;
+      this.answers.delete(oldKey);
+      this.bytes -= Buffer.byteLength(oldKey) + Buffer.byteLength(oldJson);
+    }
+    this.answers.set(key, json);
+    this.bytes += size;
   }
 }
 
@@ -64,8 +81,8 @@ function checkRange(params: { from?: string; to?: string }): void {
   }
 }
 
-export function answerer(pool: Pool, options: AnswerOptions) {
-  const cache = new AnswerCache(options.maxCachedAnswers ?? 1000);
+export function answerer(pool: Pool, options: AnswerCacheOptions) {
+  const cache = new AnswerCache(options.maxBytes);
   return async function answer<Params extends { from?: string; to?: string; format?: 'json' | 'csv' }, Answer>(
     ctx: Context,
     params: Params,
@@ -78,7 +95,8 @@ export function answerer(pool: Pool, options: AnswerOptions) {
     const key = JSON.stringify([ctx.path, as, Object.entries(query).sort(([a], [b]) => a.localeCompare(b))]);
 
     let version = await dataVersion(pool);
-    let result = options.cache ? (cache.get(version, key) as Answer | undefined) : undefined;
+    let json = options.enabled ? cache.get(version, key) : undefined;
+    let result: Answer | undefined;
     ctx.status = 200;
     ctx.set('ETag', etagOf(version, key));
     ctx.set('Cache-Control', 'no-cache');
@@ -86,7 +104,7 @@ export function answerer(pool: Pool, options: AnswerOptions) {
       ctx.status = 304;
       return;
     }
-    if (result === undefined) {
+    if (json === undefined) {
       // One snapshot for the version and every query of the analysis: a load committing meanwhile is not seen.
       const client = await pool.connect();
       try {
@@ -102,10 +120,16 @@ export function answerer(pool: Pool, options: AnswerOptions) {
       } finally {
         client.release();
       }
-      if (options.cache) cache.set(version, key, result);
+      json = JSON.stringify(result);
+      if (options.enabled) cache.set(version, key, json);
       ctx.set('ETag', etagOf(version, key));
     }
-    if (as === 'csv') sendCsv(ctx, csv.columns, csv.rows(result), `${ctx.path.split('/').slice(3).join('-')}.csv`);
-    else ctx.body = result;
+    if (as === 'csv') {
+      const answer = result ?? (JSON.parse(json) as Answer);
+      sendCsv(ctx, csv.columns, csv.rows(answer), `${ctx.path.split('/').slice(3).join('-')}.csv`);
+    } else {
+      ctx.type = 'application/json; charset=utf-8';
+      ctx.body = json;
+    }
   };
 }

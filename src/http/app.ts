@@ -13,6 +13,7 @@ import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/migrate.js';
 import type { RefreshScheduler } from '../refresh/scheduler.js';
 import { mountDocs } from './docs.js';
+import { hostCheck } from './host-check.js';
 import { openApiDocument } from './openapi.js';
 import { mount, type Operation } from './operation.js';
 import { problems } from './problem.js';
@@ -45,9 +46,16 @@ export function createApp(context: AppContext): Koa {
   const { pool, logger, config } = context;
   const app = new Koa();
   app.proxy = false;
+  // What fails after the answer has started (a client gone, a request past its timeout, a CSV stream that
+  // broke) goes to the log, not to Koa's default of stderr; problems() answers everything before that.
+  app.on('error', (error: NodeJS.ErrnoException, ctx?: { log?: Logger }) => {
+    const theClient = ['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_HTTP_REQUEST_TIMEOUT'].includes(error.code ?? '');
+    (ctx?.log ?? logger)[theClient ? 'warn' : 'error']({ err: error }, 'the connection failed while answering');
+  });
   const router = new Router();
   const operations = apiOperations(context);
-  const openApi = openApiDocument(operations, { version: context.version ?? '0.0.0' });
+  const tokens = { refresh: context.refreshToken, api: config.apiToken };
+  const openApi = openApiDocument(operations, { version: context.version ?? '0.0.0', apiTokenSet: tokens.api !== undefined });
 
   router.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
@@ -72,7 +80,7 @@ export function createApp(context: AppContext): Koa {
     ctx.body = openApi;
   });
   mountDocs(router);
-  mount(router, operations);
+  mount(router, operations, tokens);
 
   app.use(
     koaPinoLogger({
@@ -96,6 +104,7 @@ export function createApp(context: AppContext): Koa {
     await next();
   });
   app.use(problems());
+  app.use(hostCheck(config.http));
   app.use(
     helmet({
       contentSecurityPolicy: {

@@ -1,19 +1,45 @@
-// Bearer-token check for the endpoints that change data. The comparison takes the same time whatever the
-// token sent (both sides hashed to equal length, then timingSafeEqual).
+// Who may call an operation, decided from its declared access and the configured tokens: the router checks
+// it before anything else of the request is looked at, and the OpenAPI document states the same. Bearer
+// tokens are compared in the same time whatever is sent (both sides hashed to equal length, then
+// timingSafeEqual).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import { HttpProblem } from './problem.js';
 
+/**
+ * 'reader': anyone; with API_TOKEN set, a bearer of API_TOKEN or REFRESH_TOKEN.
+ * 'operator': a bearer of REFRESH_TOKEN only (the operation changes data or shows customer data).
+ */
+export type Access = 'reader' | 'operator';
+
+export interface Tokens {
+  refresh: string;
+  api: string | undefined;
+}
+
+export type TokenName = 'API_TOKEN' | 'REFRESH_TOKEN';
+
+/** The tokens that open an operation; none: it is open to anyone. */
+export function acceptedTokens(access: Access, apiTokenSet: boolean): TokenName[] {
+  if (access === 'operator') return ['REFRESH_TOKEN'];
+  return apiTokenSet ? ['API_TOKEN', 'REFRESH_TOKEN'] : [];
+}
+
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-export function requireBearer(ctx: Context, expected: string): void {
+export function authorize(ctx: Context, access: Access, tokens: Tokens): void {
+  const accepted = acceptedTokens(access, tokens.api !== undefined);
+  if (accepted.length === 0) return;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('Authorization'));
-  if (!match || !timingSafeEqual(digest(match[1]), digest(expected))) {
-    throw new HttpProblem(
-      401,
-      match ? 'the bearer token is wrong' : 'this endpoint needs Authorization: Bearer <REFRESH_TOKEN>',
-      {},
-      { 'WWW-Authenticate': 'Bearer realm="sales-analytics"' },
-    );
-  }
+  const values = { API_TOKEN: tokens.api, REFRESH_TOKEN: tokens.refresh };
+  // Every accepted token is compared, so the time taken does not tell which one was close.
+  const matches = accepted.map((name) => !!match && timingSafeEqual(digest(match[1]), digest(values[name] as string)));
+  if (matches.includes(true)) return;
+  const wrong = accepted.length > 1 ? `neither ${accepted.join(' nor ')}` : `not ${accepted[0]}`;
+  throw new HttpProblem(
+    401,
+    match ? `the bearer token is ${wrong}` : `this endpoint needs Authorization: Bearer <${accepted.join(' or ')}>`,
+    {},
+    { 'WWW-Authenticate': 'Bearer realm="sales-analytics"' },
+  );
 }

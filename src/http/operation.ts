@@ -3,6 +3,7 @@
 // validation and documentation cannot drift apart.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { type Access, authorize, type Tokens } from './auth.js';
 import { HttpProblem } from './problem.js';
 import { type ObjectSchema, validQuery } from './validation.js';
 
@@ -22,8 +23,8 @@ export interface Operation {
   response: { status: number; description: string; schema: Record<string, unknown>; example?: unknown };
   /** Also answers text/csv. */
   csv?: boolean;
-  /** Needs Authorization: Bearer <REFRESH_TOKEN>. */
-  auth?: boolean;
+  /** Who may call it (auth.ts); checked before the request's parameters, and stated in the OpenAPI document. */
+  access: Access;
   /** Other answers worth documenting (400, 404, 409...). */
   errors?: Record<number, string>;
   // biome-ignore lint/suspicious/noExplicitAny: each handler declares the parameter type its schema yields
@@ -36,10 +37,12 @@ export function pathParameterNames(path: string): string[] {
 
 const NO_PARAMETERS: ObjectSchema = { type: 'object', properties: {} };
 
-export function mount(router: Router, operations: Operation[]): void {
+export function mount(router: Router, operations: Operation[], tokens: Tokens): void {
   for (const operation of operations) {
     const koaPath = operation.path.replace(/\{(\w+)\}/g, ':$1');
     router[operation.method](operation.operationId, koaPath, async (ctx) => {
+      // First: a caller without the token learns nothing of the operation, not even which parameters are wrong.
+      authorize(ctx, operation.access, tokens);
       // CSV-capable operations negotiate in their handler; the others answer JSON or nothing.
       if (!operation.csv && !ctx.accepts('application/json')) {
         throw new HttpProblem(406, 'this resource is available as application/json only');

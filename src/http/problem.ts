@@ -3,6 +3,7 @@
 
 import { STATUS_CODES } from 'node:http';
 import type { Context, Next } from 'koa';
+import { QueryError } from '../analytics/range.js';
 
 export interface InvalidParam {
   name: string;
@@ -58,6 +59,9 @@ export function problems() {
       if (error instanceof HttpProblem) {
         ctx.set(error.headers);
         send(ctx, error.status, error.detail, error.extra);
+      } else if (error instanceof QueryError) {
+        const problem = invalidParams([{ name: error.parameter, reason: error.reason }]);
+        send(ctx, problem.status, problem.detail, problem.extra);
       } else if (isExposedHttpError(error)) {
         if (error.headers) ctx.set(error.headers);
         send(ctx, error.status, error.message);

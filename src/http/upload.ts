@@ -1,5 +1,6 @@
 // A CSV request body streamed to a file under DATA_DIR/uploads, never held in memory, refused (413) past the
-// configured size. Past the limit the rest of the body is read and discarded, so the client gets the 413.
+// configured size. Reading stops as soon as the body passes the limit: the 413 closes the connection, so
+// the rest of the body is never read.
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -22,9 +23,10 @@ export async function saveUpload(ctx: Context, dataDir: string, maxBytes: number
   const out = createWriteStream(file, { flags: 'wx' });
   let bytes = 0;
   try {
-    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    // Leaving the loop early must not destroy the request: its socket still has the 413 to carry.
+    for await (const chunk of ctx.req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
       bytes += chunk.length;
-      if (bytes > maxBytes) continue;
+      if (bytes > maxBytes) break;
       if (!out.write(chunk)) await once(out, 'drain');
     }
     out.end();

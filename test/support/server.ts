@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
+import { httpServer } from '../../src/http/server.js';
 import { RefreshScheduler } from '../../src/refresh/scheduler.js';
 import type { TestDatabase } from './database.js';
 import { quietLogger } from './sales-files.js';
@@ -36,7 +37,7 @@ export async function startTestServer(db: TestDatabase, env: Record<string, stri
   await scheduler.start();
   const app = createApp({ pool: db.pool, logger: quietLogger, config, scheduler, refreshToken: TEST_TOKEN });
   const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    const listening = httpServer(app, config.http).listen(0, '127.0.0.1', () => resolve(listening));
   });
   const { port } = server.address() as AddressInfo;
   return {

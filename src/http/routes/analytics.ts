@@ -10,7 +10,7 @@ import { revenueSummary } from '../../analytics/revenue-summary.js';
 import { revenueTrend } from '../../analytics/revenue-trend.js';
 import { segmentMembers, segments } from '../../analytics/segments.js';
 import type { Queryable } from '../../analytics/sql.js';
-import { answerer, type CsvShape } from '../answers.js';
+import { type AnswerCacheOptions, answerer, type CsvShape } from '../answers.js';
 import type { Operation } from '../operation.js';
 
 type Schema = { properties: Record<string, unknown> };
@@ -47,8 +47,8 @@ interface AnalyticsEndpoint<Params, Answer> {
   csv: CsvShape<Answer>;
 }
 
-export function analyticsOperations({ pool, cache }: { pool: Pool; cache: boolean }): Operation[] {
-  const answer = answerer(pool, { cache });
+export function analyticsOperations({ pool, cache }: { pool: Pool; cache: AnswerCacheOptions }): Operation[] {
+  const answer = answerer(pool, cache);
   const endpoint = <Params extends { from?: string; to?: string; format?: 'json' | 'csv' }, Answer>(
     spec: AnalyticsEndpoint<Params, Answer>,
   ): Operation => ({
@@ -57,6 +57,7 @@ export function analyticsOperations({ pool, cache }: { pool: Pool; cache: boolea
     operationId: spec.operationId,
     tag: spec.tag,
     summary: spec.summary,
+    access: 'reader',
     description: `${spec.description ? `${spec.description} ` : ''}Answers JSON, or CSV with Accept: text/csv or format=csv. ETag from the data version; If-None-Match answers 304.`,
     parameters: spec.parameters,
     csv: true,

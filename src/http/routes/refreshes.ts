@@ -20,7 +20,6 @@ import { activeRefresh, claimRefresh } from '../../refresh/claim.js';
 import { getRun, listRejects, listRuns, type RefreshRun, rejectsOf } from '../../refresh/runs.js';
 import type { RefreshScheduler } from '../../refresh/scheduler.js';
 import { resolveSource, SourcePathError } from '../../refresh/source-path.js';
-import { requireBearer } from '../auth.js';
 import { representation, sendCsv } from '../csv.js';
 import type { Operation } from '../operation.js';
 import { HttpProblem, invalidParams } from '../problem.js';
@@ -32,14 +31,14 @@ export interface RefreshRoutesContext {
   logger: Logger;
   config: Config;
   scheduler: RefreshScheduler;
-  refreshToken: string;
 }
 
 type Mode = 'append' | 'replace';
 type UploadQuery = { mode?: Mode; force?: boolean };
 type RequestedRefresh = { source: string; file: string; mode: Mode; force: boolean; upload: boolean };
 const runPath = (id: number) => `/api/v1/refreshes/${id}`;
-const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8' });
+const JSON_BODY_LIMIT_BYTES = 64 * 1024;
+const jsonBody = bodyParser({ enableTypes: ['json'], jsonLimit: JSON_BODY_LIMIT_BYTES, encoding: 'utf-8' });
 
 function conflict(active: RefreshRun | undefined): HttpProblem {
   return new HttpProblem(
@@ -50,7 +49,7 @@ function conflict(active: RefreshRun | undefined): HttpProblem {
   );
 }
 
-export function refreshOperations({ pool, logger, config, scheduler, refreshToken }: RefreshRoutesContext): Operation[] {
+export function refreshOperations({ pool, logger, config, scheduler }: RefreshRoutesContext): Operation[] {
   async function requested(ctx: Context, query: UploadQuery): Promise<RequestedRefresh> {
     if (ctx.is('text/csv')) {
       const active = await activeRefresh(pool);
@@ -62,7 +61,11 @@ export function refreshOperations({ pool, logger, config, scheduler, refreshToke
     if (ctx.request.length && !ctx.is('application/json')) {
       throw new HttpProblem(415, 'send JSON ({ "source", "mode", "force" }) or the CSV itself as text/csv');
     }
-    await jsonBody(ctx, async () => {}).catch((error: Error) => {
+    await jsonBody(ctx, async () => {}).catch((error: Error & { status?: number }) => {
+      if (error.status === 413) {
+        // The body parser stopped reading at the limit; the rest is not read either.
+        throw new HttpProblem(413, `the JSON body is larger than ${JSON_BODY_LIMIT_BYTES} bytes`, {}, { Connection: 'close' });
+      }
       throw new HttpProblem(400, `the body is not valid JSON: ${error.message}`);
     });
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
@@ -82,7 +85,6 @@ export function refreshOperations({ pool, logger, config, scheduler, refreshToke
   }
 
   async function startRefresh(ctx: Context, query: UploadQuery): Promise<void> {
-    requireBearer(ctx, refreshToken);
     const request = await requested(ctx, query);
     const outcome = await claimRefresh(pool, logger, {
       trigger: 'api',
@@ -119,7 +121,7 @@ export function refreshOperations({ pool, logger, config, scheduler, refreshToke
       summary: 'Start a refresh',
       description:
         'Loads a file from DATA_DIR (JSON body) or the CSV sent as the body (Content-Type: text/csv; mode and force then go in the query string) in a worker thread. Answers at once with the queued run; poll its Location.',
-      auth: true,
+      access: 'operator',
       parameters: uploadParameters,
       requestBody: {
         content: {
@@ -148,7 +150,6 @@ export function refreshOperations({ pool, logger, config, scheduler, refreshToke
       },
       errors: {
         400: 'Bad source (outside DATA_DIR, missing), mode or body.',
-        401: 'Missing or wrong bearer token.',
         409: 'Another refresh is running (activeRun, Location).',
         413: 'Upload larger than MAX_UPLOAD_BYTES.',
       },
@@ -160,6 +161,7 @@ export function refreshOperations({ pool, logger, config, scheduler, refreshToke
       operationId: 'listRefreshes',
       tag: 'refreshes',
       summary: 'Run history, newest first',
+      access: 'reader',
       parameters: listRunsParameters,
       response: { status: 200, description: 'A page of runs.', schema: runList },
       handler: async (ctx, params: { limit: number; offset: number }) => {
@@ -173,6 +175,7 @@ export function refreshOperations({ pool, logger, config, scheduler, refreshToke
       operationId: 'getRefresh',
       tag: 'refreshes',
       summary: 'One run, with its progress while it runs',
+      access: 'reader',
       parameters: runParameters,
       response: { status: 200, description: 'The run.', schema: refreshRun },
       errors: { 404: 'No such run.' },
@@ -188,7 +191,9 @@ export function refreshOperations({ pool, logger, config, scheduler, refreshToke
       operationId: 'listRefreshRejects',
       tag: 'refreshes',
       summary: "A run's rejected rows: line, reasons, raw text",
-      description: 'As CSV (Accept: text/csv or format=csv) every reject is listed unless limit or offset is given.',
+      access: 'operator',
+      description:
+        'The rows as they were in the file: customer data, so REFRESH_TOKEN only. As CSV (Accept: text/csv or format=csv) every reject is listed unless limit or offset is given.',
       parameters: rejectsParameters,
       csv: true,
       response: { status: 200, description: 'A page of rejected rows.', schema: rejectList },

@@ -234,12 +234,15 @@ describe('analytics rules', () => {
 
   it('answers 400 with one invalid-params entry per bad parameter', async () => {
     const cases: [string, { name: string; reason: string }[]][] = [
-      ['revenue?from=2024-02-30', [{ name: 'from', reason: 'must be a real date written YYYY-MM-DD' }]],
-      ['revenue?to=yesterday', [{ name: 'to', reason: 'must be a real date written YYYY-MM-DD' }]],
+      [
+        'revenue?from=2024-02-30',
+        [{ name: 'from', reason: 'must be a real date written YYYY-MM-DD (0001-01-01 to 9999-12-31)' }],
+      ],
+      ['revenue?to=yesterday', [{ name: 'to', reason: 'must be a real date written YYYY-MM-DD (0001-01-01 to 9999-12-31)' }]],
       ['revenue?from=2024-05-01&to=2024-04-30', [{ name: 'from', reason: 'must not be after to (2024-04-30)' }]],
       ['products/top?n=0', [{ name: 'n', reason: 'must be >= 1' }]],
       ['products/top?n=101', [{ name: 'n', reason: 'must be <= 100' }]],
-      ['products/top?n=ten', [{ name: 'n', reason: 'must be a whole number' }]],
+      ['products/top?n=ten', [{ name: 'n', reason: 'must be a whole number written in digits' }]],
       ['revenue/trend?interval=fortnight', [{ name: 'interval', reason: 'must be one of day, week, month, quarter, year' }]],
       ['revenue?form=2024-01-01', [{ name: 'form', reason: 'unknown parameter' }]],
       ['revenue?from=2024-01-01&from=2024-02-01', [{ name: 'from', reason: 'given more than once' }]],

@@ -92,7 +92,7 @@ describe('refresh API', () => {
     }
     expect(await fs.readdir(path.join(server.dataDir, 'uploads'))).to.deep.equal([]);
 
-    const rejects = await (await get(`/api/v1/refreshes/${run.id}/rejects`)).json();
+    const rejects = await (await get(`/api/v1/refreshes/${run.id}/rejects`, AUTH)).json();
     expect(rejects).to.deep.equal({
       runId: run.id,
       items: [
@@ -110,14 +110,14 @@ describe('refresh API', () => {
       total: 1,
     });
 
-    const asCsv = await get(`/api/v1/refreshes/${run.id}/rejects`, { Accept: 'text/csv' });
+    const asCsv = await get(`/api/v1/refreshes/${run.id}/rejects`, { Accept: 'text/csv', ...AUTH });
     expect(asCsv.headers.get('content-type')).to.equal('text/csv; charset=utf-8');
     expect(await asCsv.text()).to.equal(
       `line,reasons,raw\n3,Date of Sale is not a calendar date (got '2024-02-30'); Quantity Sold must be a whole number from 1 to 2147483647 (got '0'),"'${csv
         .split('\n')[2]
         .replaceAll('"', '""')}"\n`,
     );
-    const viaFormat = await get(`/api/v1/refreshes/${run.id}/rejects?format=csv`, { Accept: 'application/json' });
+    const viaFormat = await get(`/api/v1/refreshes/${run.id}/rejects?format=csv`, { Accept: 'application/json', ...AUTH });
     expect(viaFormat.headers.get('content-type')).to.equal('text/csv; charset=utf-8');
   });
 
@@ -216,11 +216,11 @@ describe('refresh API', () => {
     const missing = await get('/api/v1/refreshes/999999');
     expect(missing.status).to.equal(404);
     expect(missing.headers.get('content-type')).to.equal('application/problem+json');
-    expect((await get('/api/v1/refreshes/999999/rejects')).status).to.equal(404);
+    expect((await get('/api/v1/refreshes/999999/rejects', AUTH)).status).to.equal(404);
     const bad = await (await get('/api/v1/refreshes/abc?limit=0&limit=5')).json();
     expect(bad['invalid-params']).to.deep.equal([
       { name: 'limit', reason: 'given more than once' },
-      { name: 'id', reason: 'must be a whole number' },
+      { name: 'id', reason: 'must be a whole number written in digits' },
     ]);
   });
 });
