@@ -4,7 +4,8 @@ import path from 'node:path';
 export interface Config {
   /** External PostgreSQL; when absent an embedded server is started. */
   databaseUrl: string | undefined;
-  embeddedPostgres: { dataDir: string; port: number };
+  /** dataDirIsDefault: EMBEDDED_PG_DIR is unset (as root, the default may move where the server's user can reach). */
+  embeddedPostgres: { dataDir: string; dataDirIsDefault: boolean; port: number };
   http: { host: string; port: number };
   /** Directory that refresh sources and the bundled sample live in. */
   dataDir: string;
@@ -78,6 +79,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     embeddedPostgres: {
       dataDir: path.resolve(env.EMBEDDED_PG_DIR || 'data/postgres'),
+      dataDirIsDefault: !env.EMBEDDED_PG_DIR,
       port: integer(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535),
     },
     http: { host: env.HOST || '127.0.0.1', port: integer(env, 'PORT', 3000, 0, 65535) },

@@ -2,7 +2,7 @@
 // directory of ours. We drive initdb and pg_ctl directly rather than through the package's class, whose
 // exit hook calls process.exit() on SIGTERM and would cut a graceful shutdown (and a refresh) short.
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -24,11 +24,19 @@ interface Binaries {
   postgres: string;
 }
 
-type ServerUser = { uid: number; gid: number } | undefined;
+/** Who runs the binaries as root, from `/`: the current folder may be one that user cannot enter. */
+type ServerUser = { uid: number; gid: number; cwd: string } | undefined;
+
+/** A reason the embedded server cannot start that the user can fix, said in one sentence. */
+export class EmbeddedPostgresError extends Error {
+  override name = 'EmbeddedPostgresError';
+}
 
 /** Kept in the data directory, readable by the application's user only (0600). */
 const PASSWORD_FILE = 'sales-analytics.password';
 const OWNER_FILE = 'sales-analytics.owner';
+/** Where the default data directory goes when the server's user cannot reach the checkout. */
+const DEFAULT_DATA_ROOT = '/var/lib/sales-analytics';
 /** Every connection, local or not, must give the password (the server listens on 127.0.0.1 only). */
 const PG_HBA = `# Written by sales-analytics: every connection gives the password in ${PASSWORD_FILE}.
 host all all 127.0.0.1/32 scram-sha-256
@@ -44,6 +52,7 @@ async function serverUser(): Promise<ServerUser> {
   const id = async () => ({
     uid: Number((await run('id', ['-u', 'postgres'])).stdout),
     gid: Number((await run('id', ['-g', 'postgres'])).stdout),
+    cwd: '/',
   });
   try {
     return await id();
@@ -51,6 +60,64 @@ async function serverUser(): Promise<ServerUser> {
     await run('useradd', ['--system', '--user-group', 'postgres']);
     return id();
   }
+}
+
+async function succeeds(file: string, args: string[], user: ServerUser): Promise<boolean> {
+  return run(file, args, { ...user }).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** A copy of the binaries made by root that nobody else can change (created by rename, so complete). */
+async function trustedCopy(dir: string): Promise<boolean> {
+  const stat = await fs.lstat(dir).catch(() => undefined);
+  return !!stat?.isDirectory() && stat.uid === 0 && (stat.mode & 0o022) === 0;
+}
+
+/**
+ * The package's binaries, or, when the server's user cannot execute them (as root, from a checkout in a
+ * folder only root enters, such as /root), a copy of them in a cache under the temporary directory.
+ */
+async function executableBinaries(found: Binaries, user: ServerUser, logger: Logger): Promise<Binaries> {
+  if (!user || (await succeeds(found.pg_ctl, ['--version'], user))) return found;
+  const native = path.dirname(path.dirname(found.pg_ctl));
+  const { version } = JSON.parse(await fs.readFile(path.join(native, '..', 'package.json'), 'utf8'));
+  const cache = path.join(os.tmpdir(), `sales-analytics-postgres-${version}-${os.platform()}-${os.arch()}`);
+  if (!(await trustedCopy(cache))) {
+    logger.info({ cache }, 'the postgres user cannot reach the PostgreSQL binaries here: copying them where it can');
+    const staging = await fs.mkdtemp(`${cache}-`);
+    for (const part of ['bin', 'lib', 'share']) {
+      await fs.cp(path.join(native, part), path.join(staging, part), { recursive: true, verbatimSymlinks: true });
+    }
+    await fs.chmod(staging, 0o755);
+    await fs.rm(cache, { recursive: true, force: true });
+    await fs.rename(staging, cache).catch(async (error) => {
+      await fs.rm(staging, { recursive: true, force: true });
+      if (!(await trustedCopy(cache))) throw error; // else another process has just made the same copy
+    });
+  }
+  const bin = (name: string) => path.join(cache, 'bin', name);
+  return { initdb: bin('initdb'), pg_ctl: bin('pg_ctl'), postgres: bin('postgres') };
+}
+
+/**
+ * As root, the data directory must be one the server's user can reach. The default one, in a checkout that
+ * user cannot enter, moves to /var/lib/sales-analytics (one per checkout); a configured one is the user's to fix.
+ */
+async function reachableDataDir(dataDir: string, isDefault: boolean, user: ServerUser, logger: Logger): Promise<string> {
+  if (!user) return dataDir;
+  let above = path.dirname(dataDir);
+  while (!existsSync(above)) above = path.dirname(above);
+  if (await succeeds('test', ['-x', above], user)) return dataDir;
+  if (isDefault && !existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    const moved = path.join(DEFAULT_DATA_ROOT, createHash('sha256').update(dataDir).digest('hex').slice(0, 12), 'postgres');
+    logger.info({ dataDir: moved }, `the postgres user cannot enter ${above}: the embedded data directory is elsewhere`);
+    return moved;
+  }
+  throw new EmbeddedPostgresError(
+    `the embedded PostgreSQL runs as the postgres user, who cannot enter ${above}: set EMBEDDED_PG_DIR to a folder that user can reach (such as ${DEFAULT_DATA_ROOT}/postgres) or let it through every folder above (chmod o+x)`,
+  );
 }
 
 async function isRunning(pgCtl: string, dataDir: string, user: ServerUser): Promise<boolean> {
@@ -119,10 +186,17 @@ async function liveOwner(ownerFile: string): Promise<number | undefined> {
   }
 }
 
-export async function startEmbeddedPostgres(options: { dataDir: string; port: number; logger: Logger }): Promise<EmbeddedServer> {
-  const { dataDir, port, logger } = options;
-  const { initdb, pg_ctl: pgCtl, postgres } = await binaries();
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  /** EMBEDDED_PG_DIR was not set: the directory may move where the server's user can reach it. */
+  dataDirIsDefault?: boolean;
+  port: number;
+  logger: Logger;
+}): Promise<EmbeddedServer> {
+  const { port, logger } = options;
   const user = await serverUser();
+  const { initdb, pg_ctl: pgCtl, postgres } = await executableBinaries(await binaries(), user, logger);
+  const dataDir = await reachableDataDir(options.dataDir, options.dataDirIsDefault ?? false, user, logger);
 
   const ownerFile = path.join(dataDir, OWNER_FILE);
 
