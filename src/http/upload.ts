@@ -19,7 +19,8 @@ export async function saveUpload(ctx: Context, dataDir: string, maxBytes: number
   const name = path.join('uploads', `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.csv`);
   const file = path.join(dataDir, name);
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const out = createWriteStream(file, { flags: 'wx' });
+  // Readable by this process's user alone while it waits and loads (it may hold anyone's data).
+  const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
   let bytes = 0;
   try {
     for await (const chunk of ctx.req as AsyncIterable<Buffer>) {

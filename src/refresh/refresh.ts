@@ -118,7 +118,10 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
     const err = error as Error;
     const busy = error instanceof LoadBusyError;
     const expected = busy || error instanceof InputFormatError;
-    const message = request.signal?.aborted ? `cancelled: ${reasonOf(request.signal)}` : err.message;
+    // The run history is public: the file is named as its source is (relative to DATA_DIR), not by its path here.
+    const message = request.signal?.aborted
+      ? `cancelled: ${reasonOf(request.signal)}`
+      : err.message.replaceAll(request.file, request.source);
     const finished = await finishRun(pool, run.id, {
       status: busy ? 'skipped' : 'failed',
       error: message,
