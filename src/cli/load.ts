@@ -3,7 +3,7 @@ import path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import type { LoadMode } from '../load/index.js';
-import type { SourceFormat } from '../load/source.js';
+import { type SourceFormat, statFile } from '../load/source.js';
 import { runRefresh } from '../refresh/refresh.js';
 import { sourceName } from '../refresh/source-path.js';
 import { runCommand } from './command.js';
@@ -30,6 +30,8 @@ function megabytes(bytes: number): string {
 }
 
 await runCommand(async ({ config, db, logger }) => {
+  // A mistyped name is the user's slip, not a failed load: say so before any run is recorded.
+  await statFile(file);
   const bar =
     process.stderr.isTTY && !options.json
       ? new SingleBar({

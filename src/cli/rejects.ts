@@ -21,9 +21,12 @@ await runCommand(async ({ db }) => {
   const run = await getRun(db.pool, runId);
   if (!run) throw new Error(`no run ${runId}`);
   if (format === 'csv') process.stdout.write(stringify([['line', 'reasons', 'raw']]));
+  let listed = 0;
   for await (const reject of rejectsOf(db.pool, runId)) {
+    listed++;
     if (format === 'csv') process.stdout.write(stringify([[reject.line, reject.reasons, reject.raw].map(csvCell)]));
     else console.log(terminalSafe(`line ${reject.line}: ${reject.reasons.join('; ')}\n    ${reject.raw}`));
   }
+  if (listed === 0) console.error(`run ${runId} has no rejected rows`);
   return 0;
 });

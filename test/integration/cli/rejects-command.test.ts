@@ -1,5 +1,5 @@
 // The rejects command as a user runs it (compiled): what a file says cannot run as a spreadsheet formula in
-// the CSV, nor as terminal control sequences in the text listing.
+// the CSV, nor as terminal control sequences in the text listing; a run without rejects, or no run, is said.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -51,5 +51,16 @@ describe('npm run rejects', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('says when a run has no rejected rows, and when there is no such run', async () => {
+    const { stdout } = await command('load', 'test/fixtures/brief-sample.csv', '--json', '--mode', 'replace');
+    const clean = JSON.parse(stdout).run.id;
+    expect(await command('rejects', String(clean))).to.deep.include({
+      stdout: '',
+      stderr: `run ${clean} has no rejected rows\n`,
+    });
+    const unknown = await command('rejects', '999999').catch((error) => error);
+    expect(unknown).to.deep.include({ code: 1, stdout: '', stderr: 'error: no run 999999\n' });
   });
 });
