@@ -2,24 +2,16 @@
 // through its data directory's postmaster.pid, and data directories of earlier versions (trust) upgraded.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import pg from 'pg';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../../../src/db/embedded-postgres.js';
+import { freePort } from '../../support/ports.js';
 import { quietLogger } from '../../support/sales-files.js';
 
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function query(url: string, sql: string): Promise<pg.QueryResult> {
   const client = new pg.Client(url);
