@@ -4,7 +4,8 @@ import path from 'node:path';
 export interface Config {
   /** External PostgreSQL; when absent an embedded server is started. */
   databaseUrl: string | undefined;
-  embeddedPostgres: { dataDir: string; port: number };
+  /** dataDirIsDefault: EMBEDDED_PG_DIR is unset (as root, the default may move where the server's user can reach). */
+  embeddedPostgres: { dataDir: string; dataDirIsDefault: boolean; port: number };
   /** allowedHosts: Host header values answered besides the loopback names (a reverse proxy's name). */
   http: {
     host: string;
@@ -114,6 +115,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl,
     embeddedPostgres: {
       dataDir: path.resolve(env.EMBEDDED_PG_DIR || 'data/postgres'),
+      dataDirIsDefault: !env.EMBEDDED_PG_DIR,
       port: integer(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535),
     },
     http: {

@@ -1,7 +1,8 @@
 // What every command-line entry point shares: configuration, a logger, an open database, and an exit code.
 import type { Logger } from 'pino';
-import { type Config, readConfig } from '../config.js';
+import { type Config, ConfigError, readConfig } from '../config.js';
 import { type Database, openDatabase } from '../db/database.js';
+import { EmbeddedPostgresError } from '../db/embedded-postgres.js';
 import { createLogger } from '../logger.js';
 
 export interface CommandContext {
@@ -31,4 +32,11 @@ export async function runCommand(
   } finally {
     await db?.close();
   }
+}
+
+/** For the long-running commands: a start-up failure the user can fix is one line; anything else keeps its stack. */
+export function reportStartupFailure(error: unknown): void {
+  const fixable = error instanceof ConfigError || error instanceof EmbeddedPostgresError;
+  console.error(fixable ? `error: ${(error as Error).message}` : error);
+  process.exitCode = 1;
 }

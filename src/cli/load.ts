@@ -3,8 +3,9 @@ import path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import type { LoadMode } from '../load/index.js';
-import type { SourceFormat } from '../load/source.js';
+import { type SourceFormat, statFile } from '../load/source.js';
 import { runRefresh } from '../refresh/refresh.js';
+import { sourceName } from '../refresh/source-path.js';
 import { runCommand } from './command.js';
 
 const program = new Command('load')
@@ -28,7 +29,9 @@ function megabytes(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
 }
 
-await runCommand(async ({ db, logger }) => {
+await runCommand(async ({ config, db, logger }) => {
+  // A mistyped name is the user's slip, not a failed load: say so before any run is recorded.
+  await statFile(file);
   const bar =
     process.stderr.isTTY && !options.json
       ? new SingleBar({
@@ -41,7 +44,7 @@ await runCommand(async ({ db, logger }) => {
   bar?.start(1, 0, { read: '0.0', size: '?', rows: 0, rate: 0 });
   const outcome = await runRefresh(db.pool, logger, {
     file: path.resolve(file),
-    source: path.resolve(file),
+    source: sourceName(config.dataDir, file),
     mode: options.mode,
     format: options.format,
     trigger: 'cli',

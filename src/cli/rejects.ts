@@ -2,8 +2,10 @@
 
 import { Command, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
-import { getRun, listRejects } from '../refresh/runs.js';
+import { csvCell } from '../csv-cell.js';
+import { getRun, rejectsOf } from '../refresh/runs.js';
 import { runCommand } from './command.js';
+import { terminalSafe } from './terminal-text.js';
 
 const program = new Command('rejects')
   .description('List the rejected rows of a load')
@@ -19,14 +21,12 @@ await runCommand(async ({ db }) => {
   const run = await getRun(db.pool, runId);
   if (!run) throw new Error(`no run ${runId}`);
   if (format === 'csv') process.stdout.write(stringify([['line', 'reasons', 'raw']]));
-  const pageSize = 10_000;
-  for (let offset = 0; ; offset += pageSize) {
-    const { items } = await listRejects(db.pool, runId, { limit: pageSize, offset });
-    for (const reject of items) {
-      if (format === 'csv') process.stdout.write(stringify([[reject.line, reject.reasons.join('; '), reject.raw]]));
-      else console.log(`line ${reject.line}: ${reject.reasons.join('; ')}\n    ${reject.raw}`);
-    }
-    if (items.length < pageSize) break;
+  let listed = 0;
+  for await (const reject of rejectsOf(db.pool, runId)) {
+    listed++;
+    if (format === 'csv') process.stdout.write(stringify([[reject.line, reject.reasons, reject.raw].map(csvCell)]));
+    else console.log(terminalSafe(`line ${reject.line}: ${reject.reasons.join('; ')}\n    ${reject.raw}`));
   }
+  if (listed === 0) console.error(`run ${runId} has no rejected rows`);
   return 0;
 });

@@ -1,17 +1,10 @@
-// CSV answers through csv-stringify: columns in the JSON field order, numbers as numbers, and text cells that
-// a spreadsheet would run as a formula (= + - @, tab, carriage return first) prefixed with an apostrophe.
+// CSV answers through csv-stringify: columns in the JSON field order, numbers as numbers, and each cell
+// through csvCell (formula-like text defused).
 import { PassThrough } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Context } from 'koa';
+import { csvCell } from '../csv-cell.js';
 import { HttpProblem } from './problem.js';
-
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-function cell(value: unknown): unknown {
-  if (typeof value === 'string' && FORMULA_START.test(value)) return `'${value}`;
-  if (Array.isArray(value)) return cell(value.join('; '));
-  return value;
-}
 
 /** Streams `rows` (an iterable or async iterable) as a CSV body with a header of `columns`. */
 export function sendCsv(ctx: Context, columns: string[], rows: Iterable<object> | AsyncIterable<object>, filename: string): void {
@@ -25,7 +18,7 @@ export function sendCsv(ctx: Context, columns: string[], rows: Iterable<object> 
   (async () => {
     for await (const row of rows) {
       const record: Record<string, unknown> = {};
-      for (const column of columns) record[column] = cell((row as Record<string, unknown>)[column]);
+      for (const column of columns) record[column] = csvCell((row as Record<string, unknown>)[column]);
       if (!stringifier.write(record)) await new Promise((resolve) => stringifier.once('drain', resolve));
     }
     stringifier.end();

@@ -20,7 +20,8 @@ export async function saveUpload(ctx: Context, dataDir: string, maxBytes: number
   const name = path.join('uploads', `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.csv`);
   const file = path.join(dataDir, name);
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const out = createWriteStream(file, { flags: 'wx' });
+  // Readable by this process's user alone while it waits and loads (it may hold anyone's data).
+  const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
   let bytes = 0;
   try {
     // Leaving the loop early must not destroy the request: its socket still has the 413 to carry.

@@ -158,11 +158,15 @@ function unreadable(file: string, error: NodeJS.ErrnoException): InputFormatErro
   return new InputFormatError(`cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
 }
 
-async function statFile(file: string): Promise<Stats> {
+/** A file that can be loaded, or an InputFormatError saying why not (named as the caller names it). */
+export async function statFile(file: string): Promise<Stats> {
   const stat = await fs.stat(file).catch((error: NodeJS.ErrnoException) => {
     throw unreadable(file, error);
   });
   if (!stat.isFile()) throw new InputFormatError(`${file} is not a file`);
+  await fs.access(file, fs.constants.R_OK).catch((error: NodeJS.ErrnoException) => {
+    throw unreadable(file, error);
+  });
   return stat;
 }
 

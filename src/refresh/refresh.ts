@@ -27,6 +27,8 @@ export interface RefreshRequest {
   claimed?: RefreshRun;
   /** Record the run as skipped when the source is byte-identical to the last successful run's. */
   skipUnchanged?: boolean;
+  /** Record the run as skipped when the file does not exist (yet): a schedule set up before its first file. */
+  skipMissing?: boolean;
   onProgress?: (progress: LoadProgress) => void;
   /** Aborting rolls the load back; the run is recorded as failed. */
   signal?: AbortSignal;
@@ -66,6 +68,15 @@ async function unchangedSince(pool: Pool, request: RefreshRequest): Promise<stri
   return `the source is identical to the one run ${last.id} loaded (same SHA-256); force the refresh to load it again`;
 }
 
+/** Why there is nothing to load, if the file does not exist. */
+async function missing(request: RefreshRequest): Promise<string | undefined> {
+  const absent = await fs.access(request.file).then(
+    () => false,
+    (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
+  );
+  return absent ? `no file ${request.source} yet` : undefined;
+}
+
 function reasonOf(signal: AbortSignal): string {
   return signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
 }
@@ -92,10 +103,11 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
   };
 
   try {
-    const unchanged = request.skipUnchanged ? await unchangedSince(pool, request) : undefined;
-    if (unchanged) {
-      const finished = await finishRun(pool, run.id, { status: 'skipped', error: unchanged });
-      log.info(`refresh skipped: ${unchanged}`);
+    const skipped =
+      (request.skipMissing && (await missing(request))) || (request.skipUnchanged && (await unchangedSince(pool, request)));
+    if (skipped) {
+      const finished = await finishRun(pool, run.id, { status: 'skipped', error: skipped });
+      log.info(`refresh skipped: ${skipped}`);
       return { run: finished };
     }
     const result = await loadSales(pool, request.file, {
@@ -118,7 +130,10 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
     const err = error as Error;
     const busy = error instanceof LoadBusyError;
     const expected = busy || error instanceof InputFormatError;
-    const message = request.signal?.aborted ? `cancelled: ${reasonOf(request.signal)}` : err.message;
+    // The run history is public: the file is named as its source is (relative to DATA_DIR), not by its path here.
+    const message = request.signal?.aborted
+      ? `cancelled: ${reasonOf(request.signal)}`
+      : err.message.replaceAll(request.file, request.source);
     const finished = await finishRun(pool, run.id, {
       status: busy ? 'skipped' : 'failed',
       error: message,

@@ -75,6 +75,7 @@ export class RefreshScheduler {
           mode: refresh.mode,
           trigger: 'schedule',
           skipUnchanged: true,
+          skipMissing: true,
         }),
       },
     });

@@ -30,3 +30,8 @@ export async function resolveSource(dataDir: string, name: string): Promise<Reso
   if (!(await fs.stat(real)).isFile()) throw new SourcePathError(`source is not a file: ${name}`);
   return { file: real, source: path.relative(root, path.join(root, name)) };
 }
+
+/** How a file is named in the run history: relative to DATA_DIR, never the server's absolute path. */
+export function sourceName(dataDir: string, file: string): string {
+  return path.relative(dataDir, path.resolve(file));
+}

@@ -30,9 +30,18 @@ describe('npm run load', () => {
   });
 
   it('exits 1 with a plain message when the load fails, and changes nothing', async () => {
-    const failure = await load('test/fixtures/missing.csv').catch((error) => error);
+    const failure = await load('test/fixtures/brief-sample.csv', '--format', 'json').catch((error) => error);
     expect(failure.code).to.equal(1);
-    expect(failure.stderr).to.match(/load failed \(run \d+\): cannot read .*missing\.csv: no such file\nNothing was changed\./);
+    expect(failure.stderr).to.match(/^load failed \(run \d+\): not a valid JSON array of objects: .*\nNothing was changed\.\n$/);
+  });
+
+  it('says a file it cannot read is missing, without recording a run', async () => {
+    const runs = async () => (await db().pool.query('SELECT count(*)::int AS n FROM refresh_runs')).rows[0].n;
+    const before = await runs();
+    const failure = await load('nope.csv').catch((error) => error);
+    expect(failure.code).to.equal(1);
+    expect(failure.stderr).to.equal('error: cannot read nope.csv: no such file\n');
+    expect(await runs()).to.equal(before);
   });
 
   it('refuses an unknown mode before touching the database', async () => {

@@ -19,6 +19,9 @@ describe('the service and the refresh command', () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sales-service-'));
     await fs.mkdir(path.join(dir, 'data'));
     await fs.copyFile('test/fixtures/brief-sample.csv', path.join(dir, 'data', 'sales.csv'));
+    // A log file as earlier versions left it: world-readable.
+    await fs.mkdir(path.join(dir, 'logs'));
+    await fs.writeFile(path.join(dir, 'logs', 'sales-analytics.1.log'), '{"msg":"an earlier line"}\n', { mode: 0o644 });
   });
   after(() => fs.rm(dir, { recursive: true, force: true }));
 
@@ -40,7 +43,7 @@ describe('the service and the refresh command', () => {
       .map((line) => JSON.parse(line));
   }
 
-  it('npm run refresh loads REFRESH_SOURCE, logs each step with the run id to stdout and to LOG_DIR', async () => {
+  it('npm run refresh loads REFRESH_SOURCE, logs each step with the run id to stdout and to LOG_DIR (files 0600)', async () => {
     const { stdout, stderr } = await run(process.execPath, ['dist/src/cli/refresh.js'], { env: env() });
     const [, id] = /^run (\d+) succeeded\n$/.exec(stderr) ?? [];
     expect(id, stderr).to.be.a('string');
@@ -54,12 +57,15 @@ describe('the service and the refresh command', () => {
     ]);
     const filed = await logFile();
     expect(filed.find((line) => line.msg === 'refresh succeeded')).to.include({ runId: Number(id) });
+    for (const file of await fs.readdir(path.join(dir, 'logs'))) {
+      expect((await fs.stat(path.join(dir, 'logs', file))).mode & 0o777, file).to.equal(0o600);
+    }
 
     const again = await run(process.execPath, ['dist/src/cli/refresh.js'], { env: env() });
     expect(again.stderr).to.match(/^run \d+ skipped: the source is identical to the one run \d+ loaded/);
   });
 
-  it('npm start serves, logs a generated refresh token once, and stops cleanly on SIGTERM', async () => {
+  it('npm start serves, prints a generated refresh token once on stdout (not in LOG_DIR), and stops cleanly on SIGTERM', async () => {
     const port = String(41_000 + (process.pid % 1000));
     const child = spawn(process.execPath, ['dist/src/cli/start.js'], {
       env: env({ PORT: port, REFRESH_TOKEN: '', SEED_ON_START: 'false' }),
@@ -102,5 +108,9 @@ describe('the service and the refresh command', () => {
       req: { id: access?.req.id, method: 'POST', url: '/api/v1/refreshes', remoteAddress: '127.0.0.1' },
     });
     expect(JSON.stringify(access)).not.to.contain(token);
+    // Shown once on stdout, never kept in the rotated log files.
+    const filed = await logFile();
+    expect(filed.map((line) => line.msg)).to.include('listening');
+    expect(JSON.stringify(filed)).not.to.contain(token);
   });
 });

@@ -11,15 +11,20 @@ import { csvOf, load, quietLogger, writeFile } from '../../support/sales-files.j
 describe('loads by an ordinary role that owns the tables', () => {
   const role = `sales_loader_${process.pid}`;
   const database = `sales_test_role_${process.pid}`;
+  const password = 'loader-password';
   let admin: pg.Client;
   let pool: pg.Pool;
 
   before(async () => {
     admin = new pg.Client(process.env.TEST_ADMIN_URL);
     await admin.connect();
-    await admin.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER`);
+    await admin.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER PASSWORD '${password}'`);
     await admin.query(`CREATE DATABASE ${database} OWNER ${role}`);
-    const url = Object.assign(new URL(process.env.TEST_ADMIN_URL!), { username: role, pathname: `/${database}` }).toString();
+    const url = Object.assign(new URL(process.env.TEST_ADMIN_URL!), {
+      username: role,
+      password,
+      pathname: `/${database}`,
+    }).toString();
     await migrate(url, quietLogger);
     pool = createPool(url);
     // Connections the DROP ... WITH (FORCE) below terminates report it here; that is expected.

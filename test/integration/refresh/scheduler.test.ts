@@ -85,6 +85,15 @@ describe('refresh scheduler', () => {
     expect(lines.find((line) => line.msg === 'refresh succeeded')).to.include({ runId: first.id, job: 'refresh' });
   });
 
+  it('records a scheduled run whose file does not exist yet as skipped, with the reason', async () => {
+    await startScheduler({ REFRESH_CRON: '* * * * * *', REFRESH_SOURCE: 'later.csv' });
+    const [skipped] = await until(async () => {
+      const scheduled = await runs(db().pool, 'schedule');
+      return scheduled[0]?.finishedAt ? scheduled : undefined;
+    }, 'a scheduled run');
+    expect(skipped).to.include({ status: 'skipped', source: 'later.csv', error: 'no file later.csv yet' });
+  });
+
   it('records a scheduled run as skipped while another refresh holds the lock', async () => {
     const outcome = await claimRefresh(db().pool, quietLogger, {
       trigger: 'api',
