@@ -41,7 +41,7 @@ export async function runService(options: { http: boolean }): Promise<void> {
     let refreshToken = config.refresh.token;
     if (!refreshToken) {
       refreshToken = randomBytes(24).toString('base64url');
-      screen.warn({ refreshToken }, 'REFRESH_TOKEN is not set: POST /api/v1/refreshes takes this generated token until restart');
+      screen.warn({ refreshToken }, 'REFRESH_TOKEN is not set: refreshes and rejected rows take this generated token until restart');
     }
     const { version } = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8'));
     const app = createApp({ pool: db.pool, logger, config, scheduler, refreshToken, version });
