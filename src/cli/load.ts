@@ -28,7 +28,7 @@ function megabytes(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
 }
 
-await runCommand(async ({ db, logger }) => {
+await runCommand(async ({ db, logger, stopSignal }) => {
   const bar =
     process.stderr.isTTY && !options.json
       ? new SingleBar({
@@ -45,6 +45,7 @@ await runCommand(async ({ db, logger }) => {
     mode: options.mode,
     format: options.format,
     trigger: 'cli',
+    signal: stopSignal,
     onProgress: (p) => {
       const seconds = (Date.now() - started) / 1000;
       bar?.setTotal(p.bytesTotal || 1);
