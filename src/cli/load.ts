@@ -29,7 +29,7 @@ function megabytes(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
 }
 
-await runCommand(async ({ config, db, logger }) => {
+await runCommand(async ({ config, db, logger, stopSignal }) => {
   // A mistyped name is the user's slip, not a failed load: say so before any run is recorded.
   await statFile(file);
   const bar =
@@ -48,6 +48,7 @@ await runCommand(async ({ config, db, logger }) => {
     mode: options.mode,
     format: options.format,
     trigger: 'cli',
+    signal: stopSignal,
     onProgress: (p) => {
       const seconds = (Date.now() - started) / 1000;
       bar?.setTotal(p.bytesTotal || 1);

@@ -16,7 +16,7 @@ const program = new Command('refresh')
 const options = program.opts<{ source?: string; mode?: LoadMode; force: boolean }>();
 
 await runCommand(
-  async ({ config, db, logger }) => {
+  async ({ config, db, logger, stopSignal }) => {
     const { file, source } = await resolveSource(config.dataDir, options.source ?? config.refresh.source);
     const { run } = await runRefresh(db.pool, logger, {
       file,
@@ -24,6 +24,7 @@ await runCommand(
       mode: options.mode ?? config.refresh.mode,
       trigger: 'cli',
       skipUnchanged: !options.force,
+      signal: stopSignal,
     });
     console.error(`run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ''}`);
     return run.status === 'failed' ? 1 : 0;

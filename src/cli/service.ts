@@ -1,8 +1,9 @@
 // The long-running service: the database (embedded unless DATABASE_URL), migrations, recovery of runs a killed
-// process left behind, the refresh schedule and, for `npm start`, the HTTP API. SIGINT/SIGTERM: stop taking
-// requests, stop the schedule, give a running refresh SHUTDOWN_GRACE_MS to finish (else it rolls back),
-// close the pool, stop the embedded database.
+// process left behind, the refresh schedule and, for `npm start`, the HTTP API. SIGINT/SIGTERM, from the
+// first moment: stop taking requests, stop the schedule, give a running refresh SHUTDOWN_GRACE_MS to finish
+// (else it rolls back), close the pool, stop the embedded database. A second signal: stop at once.
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
@@ -15,33 +16,47 @@ import { bundledSample, projectRoot } from '../paths.js';
 import { recoverInterruptedRuns } from '../refresh/claim.js';
 import { runRefresh } from '../refresh/refresh.js';
 import { RefreshScheduler } from '../refresh/scheduler.js';
+import { listenForStop } from './command.js';
+
+/** After a second signal, how long a cancelled refresh gets to record its run as failed before the database stops. */
+const IMMEDIATE_STOP_MS = 1000;
 
 export async function runService(options: { http: boolean }): Promise<void> {
   const config = readConfig();
   const { logger, screen, writeLine } = createLogger(config.log.level, { dir: config.log.dir });
+  // A signal during start-up waits for the step in progress, then stops what was started.
+  const stop = listenForStop();
   const db = await openDatabase(config, logger);
+  stop.immediate.addEventListener('abort', () => {
+    logger.warn({ reason: stop.immediate.reason }, 'stopping now');
+    setTimeout(() => db.stopNow().finally(() => process.exit(1)), IMMEDIATE_STOP_MS);
+  });
   await recoverInterruptedRuns(db.pool, logger);
 
   const { rows } = await db.pool.query('SELECT NOT EXISTS (SELECT FROM order_items) AS empty');
-  if (options.http && rows[0].empty && config.seedOnStart && existsSync(bundledSample)) {
+  if (options.http && rows[0].empty && config.seedOnStart && existsSync(bundledSample) && !stop.graceful.aborted) {
     logger.info({ file: bundledSample }, 'the database is empty: loading the bundled sample');
     await runRefresh(db.pool, logger, {
       file: bundledSample,
       source: path.relative(projectRoot, bundledSample),
       mode: 'append',
       trigger: 'startup',
+      signal: stop.graceful,
     });
   }
 
   const scheduler = new RefreshScheduler({ config, pool: db.pool, databaseUrl: db.url, logger, writeLogLine: writeLine });
-  await scheduler.start();
+  if (!stop.graceful.aborted) await scheduler.start();
 
   let server: Server | undefined;
-  if (options.http) {
+  if (options.http && !stop.graceful.aborted) {
     let refreshToken = config.refresh.token;
     if (!refreshToken) {
       refreshToken = randomBytes(24).toString('base64url');
-      screen.warn({ refreshToken }, 'REFRESH_TOKEN is not set: refreshes and rejected rows take this generated token until restart');
+      screen.warn(
+        { refreshToken },
+        'REFRESH_TOKEN is not set: refreshes and rejected rows take this generated token until restart',
+      );
     }
     const { version } = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8'));
     const app = createApp({ pool: db.pool, logger, config, scheduler, refreshToken, version });
@@ -50,26 +65,22 @@ export async function runService(options: { http: boolean }): Promise<void> {
     });
   }
 
-  let stopping = false;
-  async function shutdown(signal: string): Promise<void> {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
+  if (!stop.graceful.aborted) await once(stop.graceful, 'abort');
+  try {
+    logger.info({ reason: stop.graceful.reason }, 'shutting down');
+    const closed = server ? once(server, 'close') : undefined;
     server?.close();
     server?.closeIdleConnections();
-    await scheduler.stop(config.refresh.shutdownGraceMs);
+    await scheduler.stop(config.refresh.shutdownGraceMs, stop.immediate);
+    // What is still open (a slow upload, say) is cut: its refresh could not run any more.
+    server?.closeAllConnections();
+    await closed;
     await db.close();
     logger.info('stopped');
-  }
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      shutdown(signal).then(
-        () => process.exit(0),
-        (error) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    });
+    process.exit(0);
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown failed');
+    await db.stopNow();
+    process.exit(1);
   }
 }

@@ -15,6 +15,8 @@ export interface Database {
   pool: pg.Pool;
   url: string;
   close(): Promise<void>;
+  /** Stops the embedded server at once, without waiting for the pool (its fast shutdown rolls back open transactions). */
+  stopNow(): Promise<void>;
 }
 
 /** A pool whose sessions notice a vanished client within a second, so a killed loader's locks are freed. */
@@ -45,6 +47,9 @@ export async function openDatabase(config: Config, logger: Logger, options: { mi
     url,
     async close() {
       await pool.end();
+      await embedded?.stop();
+    },
+    async stopNow() {
       await embedded?.stop();
     },
   };

@@ -236,12 +236,18 @@ export async function startEmbeddedPostgres(options: {
   await fs.writeFile(ownerFile, String(process.pid));
   logger.info({ port, dataDir }, 'embedded PostgreSQL started');
 
+  // Fast shutdown: open transactions roll back, sessions end. Once only: a second signal may ask again mid-stop.
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    await run(pgCtl, ['stop', '-D', dataDir, '-m', 'fast', '-w'], { ...user });
+    await fs.rm(ownerFile, { force: true });
+    logger.info('embedded PostgreSQL stopped');
+  };
   return {
     url: serverUrl(port, password),
-    async stop() {
-      await run(pgCtl, ['stop', '-D', dataDir, '-m', 'fast', '-w'], { ...user });
-      await fs.rm(ownerFile, { force: true });
-      logger.info('embedded PostgreSQL stopped');
+    stop: () => {
+      stopped ??= stop();
+      return stopped;
     },
   };
 }

@@ -191,7 +191,14 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
 export async function loadSales(pool: Pool, file: string, options: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
   const client = await pool.connect();
+  let cancelStatement: (() => void) | undefined;
+  let broken: Error | undefined;
   try {
+    // Cancelling ends the statement in flight too (a rebuild or an upsert can run for many seconds between the
+    // checks below): it fails, and the transaction rolls back.
+    const backendPid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    cancelStatement = () => void pool.query('SELECT pg_cancel_backend($1)', [backendPid]).catch(() => {});
+    options.signal?.addEventListener('abort', cancelStatement, { once: true });
     await client.query('BEGIN');
     const { rows } = await client.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [LOAD_LOCK_KEY]);
     if (!rows[0].locked) throw new LoadBusyError('another load is running');
@@ -221,9 +228,13 @@ export async function loadSales(pool: Pool, file: string, options: LoadOptions):
       durationMs: Math.round(performance.now() - started),
     };
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    // A session whose rollback failed (a late cancel request can hit it) is not put back into the pool.
+    await client.query('ROLLBACK').catch((rollbackError) => {
+      broken = rollbackError;
+    });
     throw error;
   } finally {
-    client.release();
+    if (cancelStatement) options.signal?.removeEventListener('abort', cancelStatement);
+    client.release(broken);
   }
 }

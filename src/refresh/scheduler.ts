@@ -126,18 +126,18 @@ export class RefreshScheduler {
   }
 
   /**
-   * Stops the schedule, lets running refreshes finish within `graceMs`, then cancels what is left (each load
-   * rolls back and its run is recorded as failed) and waits for the workers to end.
+   * Stops the schedule, lets running refreshes finish within `graceMs` (or until `cutShort` aborts), then
+   * cancels what is left (each load rolls back and its run is recorded as failed) and waits for the workers to end.
    */
-  async stop(graceMs: number): Promise<void> {
+  async stop(graceMs: number, cutShort?: AbortSignal): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.bree.removeSafeTimer('timeouts', SCHEDULED_JOB);
     this.bree.removeSafeTimer('intervals', SCHEDULED_JOB);
     const deadline = Date.now() + graceMs;
     if (this.busy) this.options.logger.info({ graceMs }, 'waiting for the running refresh to finish');
-    while (this.busy && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    if (this.busy) this.options.logger.warn('grace period over: cancelling the running refresh (it rolls back)');
+    while (this.busy && Date.now() < deadline && !cutShort?.aborted) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (this.busy) this.options.logger.warn('cancelling the running refresh (it rolls back)');
     await this.bree.stop();
   }
 
