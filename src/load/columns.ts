@@ -1,4 +1,5 @@
 // Maps a file's header to the brief's columns: names compared lower-cased without spaces, '_' and '-'.
+import { unstorableReasons } from './utf8.js';
 
 export const REQUIRED_COLUMNS = {
   orderId: 'Order ID',
@@ -52,6 +53,9 @@ export function mapColumns(header: string[]): ColumnMap {
   const seen = new Map<string, string>();
   header.forEach((raw, position) => {
     const name = raw.trim();
+    // A column name becomes an attribute key, and may be quoted in an error: it must be text PostgreSQL can store.
+    const [unstorable] = unstorableReasons([name]);
+    if (unstorable) throw new InputFormatError(`header column ${position + 1} ${unstorable}`);
     const normalized = normalizeColumnName(name);
     if (normalized === '') throw new InputFormatError(`header column ${position + 1} has no name`);
     const earlier = seen.get(normalized);

@@ -2,6 +2,7 @@
 // Written here rather than taken from a library: the loader needs, for every record, the physical line it
 // starts on and its exact raw text (for the rejects table), at a speed no slower than PostgreSQL's own COPY.
 // Lines without a quote (almost all of them) take a fast path through String#split.
+import { unstorableReasons } from './utf8.js';
 
 export interface SourceRecord {
   /** Physical line number of the record's first line; the header is line 1. */
@@ -13,6 +14,16 @@ export interface SourceRecord {
   error?: string;
   /** JSON only: keys that the first record did not have, kept as attributes. */
   extra?: Record<string, string>;
+  /** Set when the record's values hold text PostgreSQL cannot store (utf8.ts): the row is rejected for these reasons. */
+  unstorable?: readonly string[];
+}
+
+/** A record, checked for text PostgreSQL cannot store: once over its raw text, which holds all its values. */
+function csvRecord(line: number, fields: string[], raw: string, error?: string): SourceRecord {
+  const record: SourceRecord = error === undefined ? { line, fields, raw } : { line, fields, raw, error };
+  const unstorable = unstorableReasons([raw]);
+  if (unstorable.length > 0) record.unstorable = unstorable;
+  return record;
 }
 
 /** A quoted field this long that has not closed is taken as an unterminated quote, not as data. */
@@ -121,7 +132,7 @@ export class CsvRecordReader {
       const lineEnd = newline === -1 ? text.length : newline;
       const physical = text.charCodeAt(lineEnd - 1) === 13 ? text.slice(pos, lineEnd - 1) : text.slice(pos, lineEnd);
       if (physical.indexOf('"') === -1) {
-        if (!isBlank(physical)) records.push({ line, fields: physical.split(','), raw: physical });
+        if (!isBlank(physical)) records.push(csvRecord(line, physical.split(','), physical));
         pos = lineEnd + 1;
         line++;
         continue;
@@ -130,12 +141,12 @@ export class CsvRecordReader {
       if (parsed === undefined) break;
       if (parsed === 'unterminated') {
         // Reject the line the quote opened on and read on from the next one.
-        records.push({ line, fields: [], raw: physical, error: 'unterminated quoted field' });
+        records.push(csvRecord(line, [], physical, 'unterminated quoted field'));
         pos = lineEnd + 1;
         line++;
         continue;
       }
-      records.push({ line, fields: parsed.fields, raw: text.slice(pos, parsed.end) });
+      records.push(csvRecord(line, parsed.fields, text.slice(pos, parsed.end)));
       line += parsed.newlines + 1;
       pos = parsed.next;
     }

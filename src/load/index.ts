@@ -12,7 +12,7 @@ import { LineSink, lineFigures } from './line-sink.js';
 import { applyDelta, applyNetChange, deltaTable, ROLLUP_TABLES, type Rollup } from './rollup-sql.js';
 import type { SourceFormat } from './source.js';
 import { rebuildRollup, type Statement, statements, step } from './steps.js';
-import { type StreamedFile, streamRows } from './stream-rows.js';
+import type { StreamedFile } from './stream-rows.js';
 import type { SaleLine } from './validate-line.js';
 
 export { InputFormatError } from './columns.js';
@@ -75,16 +75,6 @@ class StagingSink extends LineSink {
 
   keep(line: number, row: SaleLine): void {
     this.lines += `${line}\t${copyValue(row.orderCode)}\t${copyValue(row.productCode)}\t${lineFigures(row)}`;
-  }
-}
-
-/** Streams the file into stage_lines; returns what the file said across its rows. */
-async function stageFile(client: PoolClient, file: string, options: LoadOptions): Promise<StreamedFile> {
-  const sink = new StagingSink(client, options.runId);
-  try {
-    return await streamRows(file, options, sink);
-  } finally {
-    await sink.end().catch(() => {});
   }
 }
 
@@ -206,7 +196,8 @@ export async function loadSales(pool: Pool, file: string, options: LoadOptions):
       applied = { inserted: streamed.state.lineCount, updated: 0, unchanged: 0, deleted: 0 };
     } else {
       await client.query(apply.CREATE_STAGING);
-      streamed = await step(options, 'stream file into staging', () => stageFile(client, file, options));
+      const sink = new StagingSink(client, options.runId);
+      streamed = await step(options, 'stream file into staging', () => sink.stream(file, options));
       await step(options, 'stage orders, products, customers', () => stageDimensions(client, streamed.state));
       applied = await applyStaged(exec, streamed.state, options);
     }

@@ -2,6 +2,7 @@
 // progress is visible while it runs and a failed run is recorded even though its data was rolled back.
 import type { Pool, PoolClient } from 'pg';
 import type { LoadCounts, LoadMode, LoadProgress } from '../load/index.js';
+import { storableText } from '../load/utf8.js';
 
 type Queryable = Pool | PoolClient;
 
@@ -170,8 +171,11 @@ export async function finishRun(
       outcome.status,
       outcome.counts ?? null,
       outcome.sha256 ?? null,
-      outcome.error ?? null,
-      outcome.errorDetail === undefined ? null : JSON.stringify(outcome.errorDetail),
+      // An error may quote the file (a header name, a parser's message): a NUL in it must not keep the run from finishing.
+      outcome.error === undefined ? null : storableText(outcome.error),
+      outcome.errorDetail === undefined
+        ? null
+        : JSON.stringify(outcome.errorDetail, (_key, value) => (typeof value === 'string' ? storableText(value) : value)),
       outcome.progress?.bytesRead ?? null,
       outcome.progress?.rowsRead ?? null,
     ],

@@ -45,4 +45,15 @@ describe('mapColumns', () => {
   it('fails on a column named twice', () => {
     expect(() => mapColumns([...BRIEF_HEADER, 'order_id'])).to.throw(InputFormatError, /twice/);
   });
+
+  it('fails on a header name PostgreSQL cannot store, naming the column and the byte', () => {
+    expect(() => mapColumns([...BRIEF_HEADER, 'Not\0e'])).to.throw(
+      InputFormatError,
+      'header column 16 contains a NUL byte (0x00), which PostgreSQL text cannot hold',
+    );
+    expect(() => mapColumns([...BRIEF_HEADER, 'R\uDCE9gion'])).to.throw(
+      InputFormatError,
+      /^header column 16 contains bytes that are not UTF-8: 0xE9/,
+    );
+  });
 });

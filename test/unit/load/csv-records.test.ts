@@ -78,4 +78,11 @@ describe('CsvRecordReader', () => {
     expect(read('a\n1').map((r) => r.fields)).to.deep.equal([['a'], ['1']]);
     expect(read('a,b\n,\n')[1].fields).to.deep.equal(['', '']);
   });
+
+  it('marks a record whose text PostgreSQL cannot store with the reasons, quoted or not', () => {
+    const records = read('a,b\n1,x\0y\n"2\uDCE9",z\n3,4\n');
+    expect(records[1].unstorable).to.deep.equal(['contains a NUL byte (0x00), which PostgreSQL text cannot hold']);
+    expect(records[2].unstorable?.[0]).to.match(/^contains bytes that are not UTF-8: 0xE9 /);
+    expect(records[3]).to.not.have.property('unstorable');
+  });
 });
