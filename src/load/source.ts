@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { streamArray } from 'stream-json/streamers/stream-array.js';
 import { InputFormatError } from './columns.js';
-import { CsvRecordReader, type SourceRecord } from './csv-records.js';
+import { CsvRecordReader, lineTooLong, MAX_RECORD_CHARS, type SourceRecord } from './csv-records.js';
 import { Utf8Decoder, unstorableReasons } from './utf8.js';
 
 export type SourceFormat = 'csv' | 'json' | 'ndjson';
@@ -53,10 +53,8 @@ async function detectFormat(file: string): Promise<SourceFormat> {
 async function* csvBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<SourceRecord[]> {
   const decoder = new Utf8Decoder();
   const reader = new CsvRecordReader();
-  for await (const chunk of chunks) {
-    const records = reader.push(decoder.write(chunk));
-    if (records.length > 0) yield records;
-  }
+  // A batch per chunk, even an empty one: it carries the bytes read, whose progress must not stall.
+  for await (const chunk of chunks) yield reader.push(decoder.write(chunk));
   const rest = reader.push(decoder.end());
   rest.push(...reader.end());
   if (rest.length > 0) yield rest;
@@ -115,6 +113,7 @@ async function* ndjsonBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<Sou
     const objects: { line: number; value: unknown; raw: string }[] = [];
     const lines = text.split('\n');
     rest = lines.pop()!;
+    if (rest.length > MAX_RECORD_CHARS) throw lineTooLong(line + lines.length + 1, rest);
     for (let raw of lines) {
       line++;
       if (first) {
@@ -131,10 +130,7 @@ async function* ndjsonBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<Sou
     }
     return objects;
   };
-  for await (const chunk of chunks) {
-    const records = mapper.toRecords(parse(rest + decoder.write(chunk)));
-    if (records.length > 0) yield records;
-  }
+  for await (const chunk of chunks) yield mapper.toRecords(parse(rest + decoder.write(chunk)));
   const records = mapper.toRecords(parse(`${rest}${decoder.end()}\n`));
   if (records.length > 0) yield records;
 }

@@ -250,6 +250,23 @@ describe('load semantics', () => {
     expect(await totals(db())).to.deep.equal(before);
   });
 
+  for (const [kind, data, nth] of [
+    ['an NDJSON', `{"Order ID":"${'1'.repeat(12 << 20)}"}`, 1],
+    ['a CSV', `${HEADER}\n${'x,'.repeat(6 << 20)}`, 2],
+  ] as const) {
+    it(`fails ${kind} file with a line over 1 MiB once that much is read, naming the line`, async () => {
+      const file = await writeFile(data, kind === 'a CSV' ? 'csv' : 'ndjson');
+      const { run } = await load(db().pool, file);
+      expect(run).to.include({
+        status: 'failed',
+        error: `line ${nth} is longer than 1 MiB (1,048,576 characters): do the file's lines end in LF or CRLF?`,
+      });
+      // Read up to the limit, in 64 KiB chunks, not the whole 12 MB; and the progress showed it.
+      expect(run.progress.bytesRead).to.be.within(1, (1 << 20) + 2 * (1 << 16) + HEADER.length);
+      expect(run.progress.bytesTotal).to.equal(data.length);
+    });
+  }
+
   it('records a missing file as a failed run with a plain message', async () => {
     const { run } = await load(db().pool, '/nonexistent/sales.csv');
     expect(run).to.include({ status: 'failed', error: 'cannot read /nonexistent/sales.csv: no such file' });
