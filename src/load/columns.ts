@@ -47,7 +47,20 @@ export interface ColumnMap {
   addressIsLast: boolean;
 }
 
+/** Delimiters other exports use, as the hint names them. */
+const OTHER_DELIMITERS: [string, string][] = [
+  [';', "';'"],
+  ['\t', 'tabs'],
+  ['|', "'|'"],
+];
+
 export function mapColumns(header: string[]): ColumnMap {
+  const other = header.length === 1 ? OTHER_DELIMITERS.find(([delimiter]) => header[0].includes(delimiter)) : undefined;
+  if (other) {
+    throw new InputFormatError(
+      `the header has one column; is the file delimited by ${other[1]}? Columns must be separated by commas`,
+    );
+  }
   const index: Partial<Record<ColumnKey, number>> = {};
   const extras: [number, string][] = [];
   const seen = new Map<string, string>();

@@ -19,6 +19,9 @@ export interface SourceRecord {
   unstorable?: readonly string[];
 }
 
+/** A CR not followed by LF: in a header line, the mark of a file whose lines end in CR only. */
+const BARE_CR = /\r(?!\n)/;
+
 /** A record, checked for text PostgreSQL cannot store: once over its raw text, which holds all its values. */
 function csvRecord(line: number, fields: string[], raw: string, error?: string): SourceRecord {
   const record: SourceRecord = error === undefined ? { line, fields, raw } : { line, fields, raw, error };
@@ -36,7 +39,7 @@ export const MAX_RECORD_CHARS = 1 << 20;
 
 /** The error for a line longer than MAX_RECORD_CHARS; `text` is as much of it as was read. */
 export function lineTooLong(line: number, text: string): InputFormatError {
-  const hint = /\r(?!\n)/.test(text)
+  const hint = BARE_CR.test(text)
     ? "its text holds CR characters: the file's lines end in CR only (old Mac); use LF or CRLF"
     : "do the file's lines end in LF or CRLF?";
   return new InputFormatError(`line ${line} is longer than 1 MiB (1,048,576 characters): ${hint}`);
@@ -169,6 +172,10 @@ export class CsvRecordReader {
       records.push(csvRecord(line, parsed.fields, text.slice(pos, parsed.end)));
       line += parsed.newlines + 1;
       pos = parsed.next;
+    }
+    // Read as one line, a CR-only file's header names its first data rows' values as columns: say why instead.
+    if (this.line === 1 && records.length > 0 && BARE_CR.test(records[0].raw)) {
+      throw new InputFormatError("the file's lines end in CR only (old Mac); use LF or CRLF");
     }
     this.rest = pos >= text.length ? '' : text.slice(pos);
     this.scanned = Math.max(0, scanned - pos);

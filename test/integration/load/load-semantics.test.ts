@@ -267,6 +267,19 @@ describe('load semantics', () => {
     });
   }
 
+  it("fails a semicolon-delimited file or one whose lines end in CR only, saying so (not 'missing columns' or 'named twice')", async () => {
+    const semicolons = await writeFile([HEADER, row('1', 'P1'), row('2', 'P2')].map((l) => l.replaceAll(',', ';')).join('\n'));
+    expect((await load(db().pool, semicolons)).run).to.include({
+      status: 'failed',
+      error: "the header has one column; is the file delimited by ';'? Columns must be separated by commas",
+    });
+    const crOnly = await writeFile([HEADER, row('1', 'P1', { customer: B }), row('2', 'P2', { customer: B })].join('\r'));
+    expect((await load(db().pool, crOnly)).run).to.include({
+      status: 'failed',
+      error: "the file's lines end in CR only (old Mac); use LF or CRLF",
+    });
+  });
+
   it('records a missing file as a failed run with a plain message', async () => {
     const { run } = await load(db().pool, '/nonexistent/sales.csv');
     expect(run).to.include({ status: 'failed', error: 'cannot read /nonexistent/sales.csv: no such file' });

@@ -56,4 +56,17 @@ describe('mapColumns', () => {
       /^header column 16 contains bytes that are not UTF-8: 0xE9/,
     );
   });
+
+  it('asks about the delimiter when the header is one column holding a semicolon, a tab or a bar', () => {
+    for (const [delimiter, named] of [
+      [';', "';'"],
+      ['\t', 'tabs'],
+      ['|', "'|'"],
+    ]) {
+      expect(() => mapColumns([BRIEF_HEADER.join(delimiter)])).to.throw(
+        InputFormatError,
+        `the header has one column; is the file delimited by ${named}? Columns must be separated by commas`,
+      );
+    }
+  });
 });

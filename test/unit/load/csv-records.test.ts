@@ -118,4 +118,12 @@ describe('CsvRecordReader', () => {
     const records = read(`a\n${long}\nz\n`, 1000);
     expect(records.map((r) => r.fields[0].length)).to.deep.equal([1, long.length, 1]);
   });
+
+  it('fails a file whose header line holds a bare CR: its lines end in CR only', () => {
+    expect(() => read('a,b\r1,2\r3,4\r')).to.throw(InputFormatError, "the file's lines end in CR only (old Mac); use LF or CRLF");
+    expect(read('a,b\r\n"1\r2",3\r\n').map((r) => r.fields)).to.deep.equal([
+      ['a', 'b'],
+      ['1\r2', '3'],
+    ]);
+  });
 });
