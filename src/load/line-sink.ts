@@ -55,6 +55,7 @@ export abstract class LineSink implements RowSink {
    */
   async stream(file: string, options: StreamOptions): Promise<StreamedFile> {
     let streamed: StreamedFile;
+    options.tracker?.update({ phase: 'reading' });
     try {
       streamed = await streamRows(file, options, this);
     } catch (error) {
@@ -62,6 +63,7 @@ export abstract class LineSink implements RowSink {
       throw error;
     }
     await this.copy.end();
+    options.tracker?.update({ phase: 'applying', step: null });
     return streamed;
   }
 }
