@@ -36,6 +36,12 @@ export const refreshRun = {
         rowsRead: { type: 'integer' },
       },
     },
+    phase: {
+      type: ['string', 'null'],
+      enum: ['preparing', 'reading', 'applying', null],
+      description: 'While running: preparing, reading the file, or applying it (until the commit); null otherwise.',
+    },
+    step: { type: ['string', 'null'], description: "While running: the load's current step, e.g. 'upsert orders'." },
     counts,
     error: { type: ['string', 'null'], description: 'Why the run failed or was skipped.' },
   },

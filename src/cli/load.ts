@@ -35,13 +35,13 @@ await runCommand(async ({ config, db, logger, stopSignal }) => {
   const bar =
     process.stderr.isTTY && !options.json
       ? new SingleBar({
-          format: 'loading [{bar}] {percentage}% | {read}/{size} MB | {rows} rows | {rate} rows/s | ETA {eta_formatted}',
+          format: '{phase} [{bar}] {percentage}% | {read}/{size} MB | {rows} rows | {rate} rows/s | ETA {eta_formatted}',
           hideCursor: true,
           stream: process.stderr,
         })
       : undefined;
   const started = Date.now();
-  bar?.start(1, 0, { read: '0.0', size: '?', rows: 0, rate: 0 });
+  bar?.start(1, 0, { phase: 'preparing', read: '0.0', size: '?', rows: 0, rate: 0 });
   const outcome = await runRefresh(db.pool, logger, {
     file: path.resolve(file),
     source: sourceName(config.dataDir, file),
@@ -53,6 +53,8 @@ await runCommand(async ({ config, db, logger, stopSignal }) => {
       const seconds = (Date.now() - started) / 1000;
       bar?.setTotal(p.bytesTotal || 1);
       bar?.update(p.bytesRead, {
+        // Reading ends at 100%; what follows can take as long again: say what it is doing.
+        phase: p.phase === 'applying' && p.step ? `applying: ${p.step}` : p.phase,
         read: megabytes(p.bytesRead),
         size: megabytes(p.bytesTotal),
         rows: p.rowsRead,

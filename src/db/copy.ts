@@ -23,20 +23,34 @@ export class CopyWriter {
   private readonly stream: ReturnType<typeof copyFrom>;
   /** Rejects when the server refuses the data; kept so that no error goes unobserved. */
   private readonly failed: Promise<never>;
+  /** The server's error, once it has refused: writing on would fail with pg-copy-streams' own TypeError instead. */
+  private refused: Error | undefined;
+  private ended: Promise<void> | undefined;
 
   constructor(client: PoolClient, sql: string) {
     this.stream = client.query(copyFrom(sql));
-    this.failed = new Promise((_, reject) => this.stream.on('error', reject));
+    this.failed = new Promise((_, reject) =>
+      this.stream.on('error', (error) => {
+        this.refused ??= error;
+        reject(error);
+      }),
+    );
     this.failed.catch(() => {});
   }
 
   async write(text: string): Promise<void> {
+    if (this.refused) throw this.refused;
     if (!this.stream.write(text)) await Promise.race([once(this.stream, 'drain'), this.failed]);
   }
 
-  async end(): Promise<void> {
-    this.stream.end();
-    await Promise.race([once(this.stream, 'finish'), this.failed]);
+  /** Ends the COPY and waits for the server's answer. Idempotent: a stream that has finished emits 'finish' only once. */
+  end(): Promise<void> {
+    this.ended ??= (async () => {
+      if (this.refused) throw this.refused;
+      this.stream.end();
+      await Promise.race([once(this.stream, 'finish'), this.failed]);
+    })();
+    return this.ended;
   }
 }
 

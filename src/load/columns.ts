@@ -1,4 +1,5 @@
 // Maps a file's header to the brief's columns: names compared lower-cased without spaces, '_' and '-'.
+import { unstorableReasons } from './utf8.js';
 
 export const REQUIRED_COLUMNS = {
   orderId: 'Order ID',
@@ -46,12 +47,28 @@ export interface ColumnMap {
   addressIsLast: boolean;
 }
 
+/** Delimiters other exports use, as the hint names them. */
+const OTHER_DELIMITERS: [string, string][] = [
+  [';', "';'"],
+  ['\t', 'tabs'],
+  ['|', "'|'"],
+];
+
 export function mapColumns(header: string[]): ColumnMap {
+  const other = header.length === 1 ? OTHER_DELIMITERS.find(([delimiter]) => header[0].includes(delimiter)) : undefined;
+  if (other) {
+    throw new InputFormatError(
+      `the header has one column; is the file delimited by ${other[1]}? Columns must be separated by commas`,
+    );
+  }
   const index: Partial<Record<ColumnKey, number>> = {};
   const extras: [number, string][] = [];
   const seen = new Map<string, string>();
   header.forEach((raw, position) => {
     const name = raw.trim();
+    // A column name becomes an attribute key, and may be quoted in an error: it must be text PostgreSQL can store.
+    const [unstorable] = unstorableReasons([name]);
+    if (unstorable) throw new InputFormatError(`header column ${position + 1} ${unstorable}`);
     const normalized = normalizeColumnName(name);
     if (normalized === '') throw new InputFormatError(`header column ${position + 1} has no name`);
     const earlier = seen.get(normalized);

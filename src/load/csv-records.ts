@@ -2,6 +2,8 @@
 // Written here rather than taken from a library: the loader needs, for every record, the physical line it
 // starts on and its exact raw text (for the rejects table), at a speed no slower than PostgreSQL's own COPY.
 // Lines without a quote (almost all of them) take a fast path through String#split.
+import { InputFormatError } from './columns.js';
+import { unstorableReasons } from './utf8.js';
 
 export interface SourceRecord {
   /** Physical line number of the record's first line; the header is line 1. */
@@ -13,10 +15,35 @@ export interface SourceRecord {
   error?: string;
   /** JSON only: keys that the first record did not have, kept as attributes. */
   extra?: Record<string, string>;
+  /** Set when the record's values hold text PostgreSQL cannot store (utf8.ts): the row is rejected for these reasons. */
+  unstorable?: readonly string[];
 }
 
-/** A quoted field this long that has not closed is taken as an unterminated quote, not as data. */
-const MAX_QUOTED_RECORD_CHARS = 1 << 20;
+/** A CR not followed by LF: in a header line, the mark of a file whose lines end in CR only. */
+const BARE_CR = /\r(?!\n)/;
+
+/** A record, checked for text PostgreSQL cannot store: once over its raw text, which holds all its values. */
+function csvRecord(line: number, fields: string[], raw: string, error?: string): SourceRecord {
+  const record: SourceRecord = error === undefined ? { line, fields, raw } : { line, fields, raw, error };
+  const unstorable = unstorableReasons([raw]);
+  if (unstorable.length > 0) record.unstorable = unstorable;
+  return record;
+}
+
+/**
+ * The longest line the reader holds, in characters: a longer one fails the load at once instead of the
+ * reader buffering a whole file that has no line ends it knows (2 GiB may be uploaded). A quoted record
+ * this long that has not closed is taken as an unterminated quote, not as data.
+ */
+export const MAX_RECORD_CHARS = 1 << 20;
+
+/** The error for a line longer than MAX_RECORD_CHARS; `text` is as much of it as was read. */
+export function lineTooLong(line: number, text: string): InputFormatError {
+  const hint = BARE_CR.test(text)
+    ? "its text holds CR characters: the file's lines end in CR only (old Mac); use LF or CRLF"
+    : "do the file's lines end in LF or CRLF?";
+  return new InputFormatError(`line ${line} is longer than 1 MiB (1,048,576 characters): ${hint}`);
+}
 
 interface Parsed {
   fields: string[];
@@ -48,7 +75,7 @@ function parseQuotedRecord(text: string, start: number, final: boolean): Parsed 
         const quote = text.indexOf('"', i);
         if (quote === -1 || (quote + 1 >= text.length && !final)) {
           if (final && quote === -1) return 'unterminated';
-          return text.length - start > MAX_QUOTED_RECORD_CHARS ? 'unterminated' : undefined;
+          return text.length - start > MAX_RECORD_CHARS ? 'unterminated' : undefined;
         }
         const piece = text.slice(i, quote);
         value += piece;
@@ -96,6 +123,8 @@ export class CsvRecordReader {
   private rest = '';
   private line = 1;
   private started = false;
+  /** How much of `rest` is known to hold no line end: the next push searches on from there, not from its start. */
+  private scanned = 0;
 
   push(chunk: string): SourceRecord[] {
     this.rest += chunk;
@@ -115,13 +144,18 @@ export class CsvRecordReader {
       this.started = true;
       if (text.charCodeAt(0) === 0xfeff) pos = 1;
     }
+    let scanned = this.scanned;
     while (pos < text.length) {
-      const newline = text.indexOf('\n', pos);
-      if (newline === -1 && !final) break;
+      const newline = text.indexOf('\n', Math.max(pos, scanned));
       const lineEnd = newline === -1 ? text.length : newline;
+      if (lineEnd - pos > MAX_RECORD_CHARS) throw lineTooLong(line, text.slice(pos, lineEnd));
+      if (newline === -1 && !final) {
+        scanned = text.length;
+        break;
+      }
       const physical = text.charCodeAt(lineEnd - 1) === 13 ? text.slice(pos, lineEnd - 1) : text.slice(pos, lineEnd);
       if (physical.indexOf('"') === -1) {
-        if (!isBlank(physical)) records.push({ line, fields: physical.split(','), raw: physical });
+        if (!isBlank(physical)) records.push(csvRecord(line, physical.split(','), physical));
         pos = lineEnd + 1;
         line++;
         continue;
@@ -130,16 +164,21 @@ export class CsvRecordReader {
       if (parsed === undefined) break;
       if (parsed === 'unterminated') {
         // Reject the line the quote opened on and read on from the next one.
-        records.push({ line, fields: [], raw: physical, error: 'unterminated quoted field' });
+        records.push(csvRecord(line, [], physical, 'unterminated quoted field'));
         pos = lineEnd + 1;
         line++;
         continue;
       }
-      records.push({ line, fields: parsed.fields, raw: text.slice(pos, parsed.end) });
+      records.push(csvRecord(line, parsed.fields, text.slice(pos, parsed.end)));
       line += parsed.newlines + 1;
       pos = parsed.next;
     }
+    // Read as one line, a CR-only file's header names its first data rows' values as columns: say why instead.
+    if (this.line === 1 && records.length > 0 && BARE_CR.test(records[0].raw)) {
+      throw new InputFormatError("the file's lines end in CR only (old Mac); use LF or CRLF");
+    }
     this.rest = pos >= text.length ? '' : text.slice(pos);
+    this.scanned = Math.max(0, scanned - pos);
     this.line = line;
     return records;
   }

@@ -10,7 +10,7 @@ import type { Accepted, FileState } from './file-state.js';
 import { LineSink, lineFigures } from './line-sink.js';
 import { ROLLUP_TABLES } from './rollup-sql.js';
 import { rebuildRollup, type Statement, type StepOptions, step } from './steps.js';
-import { type StreamedFile, type StreamOptions, streamRows } from './stream-rows.js';
+import type { StreamedFile, StreamOptions } from './stream-rows.js';
 import type { SaleLine } from './validate-line.js';
 
 /** The tables a first load fills without keys or indexes. */
@@ -215,13 +215,7 @@ export async function loadIntoEmptyDatabase(
   for (const key of keys) await exec(key.drop_statement, key.drop_statement);
 
   const sink = new TableSink(client, options.runId);
-  let streamed: StreamedFile;
-  try {
-    streamed = await step(options, 'stream file into order_items', () => streamRows(file, options, sink));
-  } finally {
-    // A COPY left open would keep the connection from rolling back.
-    await sink.end().catch(() => {});
-  }
+  const streamed = await step(options, 'stream file into order_items', () => sink.stream(file, options));
   const { state } = streamed;
   await sink.replaceRepeated(exec);
   options.signal?.throwIfAborted();

@@ -11,19 +11,14 @@ import { IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js
 import { LineSink, lineFigures } from './line-sink.js';
 import { applyDelta, applyNetChange, deltaTable, ROLLUP_TABLES, type Rollup } from './rollup-sql.js';
 import type { SourceFormat } from './source.js';
-import { rebuildRollup, type Statement, statements, step } from './steps.js';
-import { type StreamedFile, streamRows } from './stream-rows.js';
+import { type LoadProgress, LoadTracker, rebuildRollup, type Statement, statements, step } from './steps.js';
+import type { StreamedFile } from './stream-rows.js';
 import type { SaleLine } from './validate-line.js';
 
 export { InputFormatError } from './columns.js';
+export type { LoadPhase, LoadProgress } from './steps.js';
 
 export type LoadMode = 'append' | 'replace';
-
-export interface LoadProgress {
-  bytesRead: number;
-  bytesTotal: number;
-  rowsRead: number;
-}
 
 export interface LoadCounts {
   /** Data rows read (blank lines excluded) = rejected + duplicates + inserted + updated + unchanged. */
@@ -52,6 +47,7 @@ export interface LoadOptions {
   format?: SourceFormat;
   /** The day of the load (YYYY-MM-DD) for the "not in the future" rule; default: today, local time. */
   today?: string;
+  /** Called at each step and each batch read: the phase, the step, the bytes and rows read. */
   onProgress?: (progress: LoadProgress) => void;
   /** Aborting rolls the load back. */
   signal?: AbortSignal;
@@ -75,16 +71,6 @@ class StagingSink extends LineSink {
 
   keep(line: number, row: SaleLine): void {
     this.lines += `${line}\t${copyValue(row.orderCode)}\t${copyValue(row.productCode)}\t${lineFigures(row)}`;
-  }
-}
-
-/** Streams the file into stage_lines; returns what the file said across its rows. */
-async function stageFile(client: PoolClient, file: string, options: LoadOptions): Promise<StreamedFile> {
-  const sink = new StagingSink(client, options.runId);
-  try {
-    return await streamRows(file, options, sink);
-  } finally {
-    await sink.end().catch(() => {});
   }
 }
 
@@ -188,8 +174,9 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
  * Throws InputFormatError for a file that cannot be read as sales (nothing changes), LoadBusyError when
  * another load is running.
  */
-export async function loadSales(pool: Pool, file: string, options: LoadOptions): Promise<LoadResult> {
+export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
+  const options = { ...loadOptions, tracker: new LoadTracker(loadOptions.onProgress) };
   const client = await pool.connect();
   let cancelStatement: (() => void) | undefined;
   let broken: Error | undefined;
@@ -213,7 +200,8 @@ export async function loadSales(pool: Pool, file: string, options: LoadOptions):
       applied = { inserted: streamed.state.lineCount, updated: 0, unchanged: 0, deleted: 0 };
     } else {
       await client.query(apply.CREATE_STAGING);
-      streamed = await step(options, 'stream file into staging', () => stageFile(client, file, options));
+      const sink = new StagingSink(client, options.runId);
+      streamed = await step(options, 'stream file into staging', () => sink.stream(file, options));
       await step(options, 'stage orders, products, customers', () => stageDimensions(client, streamed.state));
       applied = await applyStaged(exec, streamed.state, options);
     }

@@ -4,7 +4,8 @@
 import type { PoolClient } from 'pg';
 import { CopyWriter, copyText, copyTextArray, copyValue } from '../db/copy.js';
 import type { Accepted } from './file-state.js';
-import type { RowSink } from './stream-rows.js';
+import { type RowSink, type StreamedFile, type StreamOptions, streamRows } from './stream-rows.js';
+import { storableText } from './utf8.js';
 import type { SaleLine } from './validate-line.js';
 
 const COPY_REJECTS = `COPY refresh_rejects (run_id, line, reasons, raw) FROM STDIN`;
@@ -33,7 +34,8 @@ export abstract class LineSink implements RowSink {
   abstract keep(line: number, row: SaleLine, accepted: Accepted): void;
 
   reject(line: number, reasons: string[], raw: string): void {
-    this.rejects += `${this.runId}\t${line}\t${copyTextArray(reasons)}\t${copyValue(raw.replaceAll('\0', ''))}\n`;
+    // A reason quotes the file's values, which may hold what the row was refused for: both are stored escaped.
+    this.rejects += `${this.runId}\t${line}\t${copyTextArray(reasons.map(storableText))}\t${copyValue(storableText(raw))}\n`;
   }
 
   async flush(): Promise<void> {
@@ -46,8 +48,22 @@ export abstract class LineSink implements RowSink {
     this.copy = new CopyWriter(this.client, this.copyLines);
   }
 
-  /** Ends the lines' COPY; call it also when the stream failed: a COPY left open keeps the connection from rolling back. */
-  end(): Promise<void> {
-    return this.copy.end();
+  /**
+   * Streams the file through this sink, then ends the lines' COPY: a failure to end it fails the load. When the
+   * stream failed, the COPY is still ended (one left open keeps the connection from rolling back) and the
+   * stream's error is the one reported.
+   */
+  async stream(file: string, options: StreamOptions): Promise<StreamedFile> {
+    let streamed: StreamedFile;
+    options.tracker?.update({ phase: 'reading' });
+    try {
+      streamed = await streamRows(file, options, this);
+    } catch (error) {
+      await this.copy.end().catch(() => {});
+      throw error;
+    }
+    await this.copy.end();
+    options.tracker?.update({ phase: 'applying', step: null });
+    return streamed;
   }
 }

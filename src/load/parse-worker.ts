@@ -53,13 +53,14 @@ async function parse({ file, format, today }: ParseJob): Promise<void> {
         columns = mapColumns(record.fields);
         continue;
       }
+      const { line, raw, unstorable = [] } = record;
       if (record.error) {
-        encoder.add({ line: record.line, reasons: [record.error], raw: record.raw });
+        encoder.add({ line, reasons: [record.error, ...unstorable], raw });
         continue;
       }
       const result = validateLine(record.fields, columns, today, record.extra);
-      const { line, raw } = record;
-      encoder.add(result.ok ? { line, row: result.line, raw } : { line, reasons: result.reasons, raw });
+      if (result.ok && unstorable.length === 0) encoder.add({ line, row: result.line, raw });
+      else encoder.add({ line, reasons: [...(result.ok ? [] : result.reasons), ...unstorable], raw });
     }
     await send({ type: 'batch', batch: encoder.finish(), progress: { ...source.progress } });
   }

@@ -4,10 +4,10 @@ import { createReadStream, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { streamArray } from 'stream-json/streamers/stream-array.js';
 import { InputFormatError } from './columns.js';
-import { CsvRecordReader, type SourceRecord } from './csv-records.js';
+import { CsvRecordReader, lineTooLong, MAX_RECORD_CHARS, type SourceRecord } from './csv-records.js';
+import { Utf8Decoder, unstorableReasons } from './utf8.js';
 
 export type SourceFormat = 'csv' | 'json' | 'ndjson';
 
@@ -51,12 +51,10 @@ async function detectFormat(file: string): Promise<SourceFormat> {
 }
 
 async function* csvBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<SourceRecord[]> {
-  const decoder = new StringDecoder('utf8');
+  const decoder = new Utf8Decoder();
   const reader = new CsvRecordReader();
-  for await (const chunk of chunks) {
-    const records = reader.push(decoder.write(chunk));
-    if (records.length > 0) yield records;
-  }
+  // A batch per chunk, even an empty one: it carries the bytes read, whose progress must not stall.
+  for await (const chunk of chunks) yield reader.push(decoder.write(chunk));
   const rest = reader.push(decoder.end());
   rest.push(...reader.end());
   if (rest.length > 0) yield rest;
@@ -96,6 +94,9 @@ class JsonRecordMapper {
         record.extra ??= {};
         record.extra[key] = cellText(object[key]);
       }
+      // The raw text is JSON, which escapes a NUL or a lone surrogate: the values are what would be stored.
+      const unstorable = unstorableReasons(record.extra ? [...record.fields, ...Object.values(record.extra)] : record.fields);
+      if (unstorable.length > 0) record.unstorable = unstorable;
       records.push(record);
     }
     return records;
@@ -103,7 +104,7 @@ class JsonRecordMapper {
 }
 
 async function* ndjsonBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<SourceRecord[]> {
-  const decoder = new StringDecoder('utf8');
+  const decoder = new Utf8Decoder();
   const mapper = new JsonRecordMapper();
   let rest = '';
   let line = 0;
@@ -112,6 +113,7 @@ async function* ndjsonBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<Sou
     const objects: { line: number; value: unknown; raw: string }[] = [];
     const lines = text.split('\n');
     rest = lines.pop()!;
+    if (rest.length > MAX_RECORD_CHARS) throw lineTooLong(line + lines.length + 1, rest);
     for (let raw of lines) {
       line++;
       if (first) {
@@ -128,17 +130,22 @@ async function* ndjsonBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<Sou
     }
     return objects;
   };
-  for await (const chunk of chunks) {
-    const records = mapper.toRecords(parse(rest + decoder.write(chunk)));
-    if (records.length > 0) yield records;
-  }
+  for await (const chunk of chunks) yield mapper.toRecords(parse(rest + decoder.write(chunk)));
   const records = mapper.toRecords(parse(`${rest}${decoder.end()}\n`));
   if (records.length > 0) yield records;
 }
 
+async function* decoded(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  const decoder = new Utf8Decoder();
+  for await (const chunk of chunks) yield decoder.write(chunk);
+  const rest = decoder.end();
+  if (rest) yield rest;
+}
+
 async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<SourceRecord[]> {
   const mapper = new JsonRecordMapper();
-  const elements = Readable.from(chunks).pipe(streamArray.withParserAsStream());
+  // Decoded here, not by the parser, so that bytes that are not UTF-8 reach the validator (utf8.ts).
+  const elements = Readable.from(decoded(chunks)).pipe(streamArray.withParserAsStream());
   let batch: { line: number; value: unknown; raw: string }[] = [];
   try {
     for await (const { key, value } of elements as AsyncIterable<{ key: number; value: unknown }>) {

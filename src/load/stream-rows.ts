@@ -6,7 +6,8 @@ import { InputFormatError } from './columns.js';
 import { type Accepted, FileState } from './file-state.js';
 import type { ParseJob, ParseMessage } from './parse-worker.js';
 import { decodeBatch } from './row-codec.js';
-import type { SourceFormat, SourceProgress } from './source.js';
+import type { SourceFormat } from './source.js';
+import type { StepOptions } from './steps.js';
 import { localDay, type SaleLine } from './validate-line.js';
 
 export interface RowSink {
@@ -17,11 +18,10 @@ export interface RowSink {
   flush(): Promise<void>;
 }
 
-export interface StreamOptions {
+export interface StreamOptions extends StepOptions {
   format?: SourceFormat;
   /** The day of the load (YYYY-MM-DD) for the "not in the future" rule; default: today, local time. */
   today?: string;
-  onProgress?: (progress: SourceProgress & { rowsRead: number }) => void;
   signal?: AbortSignal;
 }
 
@@ -111,7 +111,7 @@ export async function streamRows(file: string, options: StreamOptions, sink: Row
       }
       worker.postMessage('more');
       await sink.flush();
-      options.onProgress?.({ ...message.progress, rowsRead: read });
+      options.tracker?.update({ ...message.progress, rowsRead: read });
     }
     throw new Error('the parsing thread stopped early');
   } finally {

@@ -196,10 +196,6 @@ export function validateLine(fields: string[], columns: ColumnMap, today: string
       attributes[name] = value;
     }
   }
-  if (values.some((value) => value.includes('\0')) || (extra && Object.values(extra).some((value) => value.includes('\0')))) {
-    reasons.push('contains a NUL character');
-  }
-
   if (reasons.length > 0) return { ok: false, reasons };
   return {
     ok: true,

@@ -92,14 +92,20 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
 
   let lastRecorded = 0;
   let latest: LoadProgress | undefined;
+  // One UPDATE at a time, in order: two in flight could land out of order and leave an older phase.
+  let recording = Promise.resolve();
   const onProgress = (progress: LoadProgress) => {
+    const moved = progress.phase !== latest?.phase || progress.step !== latest?.step;
     latest = progress;
     request.onProgress?.(progress);
     const now = Date.now();
-    if (now - lastRecorded < PROGRESS_EVERY_MS) return;
+    // A new phase or step is recorded at once (the apply after the last byte can take most of a load); bytes each second.
+    if (!moved && now - lastRecorded < PROGRESS_EVERY_MS) return;
+    if (now - lastRecorded >= PROGRESS_EVERY_MS) log.info(progress, 'refresh progress');
     lastRecorded = now;
-    log.info(progress, 'refresh progress');
-    recordProgress(pool, run.id, progress).catch((error) => log.warn({ err: error }, 'could not record progress'));
+    recording = recording
+      .then(() => recordProgress(pool, run.id, progress))
+      .catch((error) => log.warn({ err: error }, 'could not record progress'));
   };
 
   try {
@@ -118,6 +124,7 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
       signal: request.signal,
       logger: log,
     });
+    await recording;
     const finished = await finishRun(pool, run.id, {
       status: 'succeeded',
       counts: result.counts,
@@ -134,6 +141,7 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
     const message = request.signal?.aborted
       ? `cancelled: ${reasonOf(request.signal)}`
       : err.message.replaceAll(request.file, request.source);
+    await recording;
     const finished = await finishRun(pool, run.id, {
       status: busy ? 'skipped' : 'failed',
       error: message,

@@ -1,7 +1,8 @@
 // Run bookkeeping: every load is a row of refresh_runs, written outside the load's transaction so that
 // progress is visible while it runs and a failed run is recorded even though its data was rolled back.
 import type { Pool, PoolClient } from 'pg';
-import type { LoadCounts, LoadMode, LoadProgress } from '../load/index.js';
+import type { LoadCounts, LoadMode, LoadPhase, LoadProgress } from '../load/index.js';
+import { storableText } from '../load/utf8.js';
 
 type Queryable = Pool | PoolClient;
 
@@ -19,6 +20,9 @@ export interface RefreshRun {
   finishedAt: string | null;
   durationMs: number | null;
   progress: { bytesRead: number; bytesTotal: number | null; rowsRead: number };
+  /** While running: what the load is doing, and its step; null otherwise. */
+  phase: LoadPhase | null;
+  step: string | null;
   counts: LoadCounts | null;
   error: string | null;
 }
@@ -27,7 +31,7 @@ const RUN_COLUMNS = `
   id::integer AS id, status, trigger, mode, source, source_sha256,
   started_at, finished_at,
   (extract(epoch FROM finished_at - started_at) * 1000)::integer AS duration_ms,
-  bytes_read, bytes_total, rows_read, counts, error`;
+  bytes_read, bytes_total, rows_read, phase, step, counts, error`;
 
 interface RunRow {
   id: number;
@@ -42,6 +46,8 @@ interface RunRow {
   bytes_read: number;
   bytes_total: number | null;
   rows_read: number;
+  phase: LoadPhase | null;
+  step: string | null;
   counts: LoadCounts | null;
   error: string | null;
 }
@@ -64,6 +70,8 @@ function toRun(row: RunRow): RefreshRun {
     finishedAt: row.finished_at?.toISOString() ?? null,
     durationMs: row.duration_ms,
     progress: { bytesRead: row.bytes_read, bytesTotal: row.bytes_total, rowsRead: row.rows_read },
+    phase: row.phase,
+    step: row.step,
     counts: row.counts && countsInOrder(row.counts),
     error: row.error,
   };
@@ -97,7 +105,8 @@ export async function insertSkippedRun(pool: Queryable, run: NewRun, reason: str
 
 export async function markRunning(pool: Queryable, id: number, bytesTotal: number | null): Promise<void> {
   await pool.query(
-    `UPDATE refresh_runs SET status = 'running', bytes_total = $2, started_at = coalesce(started_at, now()) WHERE id = $1`,
+    `UPDATE refresh_runs SET status = 'running', phase = 'preparing', bytes_total = $2, started_at = coalesce(started_at, now())
+     WHERE id = $1`,
     [id, bytesTotal],
   );
 }
@@ -141,11 +150,10 @@ export async function listRuns(
 }
 
 export async function recordProgress(pool: Pool, id: number, progress: LoadProgress): Promise<void> {
-  await pool.query(`UPDATE refresh_runs SET bytes_read = $2, rows_read = $3 WHERE id = $1 AND status = 'running'`, [
-    id,
-    progress.bytesRead,
-    progress.rowsRead,
-  ]);
+  await pool.query(
+    `UPDATE refresh_runs SET bytes_read = $2, rows_read = $3, phase = $4, step = $5 WHERE id = $1 AND status = 'running'`,
+    [id, progress.bytesRead, progress.rowsRead, progress.phase, progress.step],
+  );
 }
 
 export async function finishRun(
@@ -163,15 +171,19 @@ export async function finishRun(
   const { rows } = await pool.query<RunRow>(
     `UPDATE refresh_runs
      SET status = $2, counts = $3, source_sha256 = coalesce($4, source_sha256), error = $5, error_detail = $6,
-         bytes_read = coalesce($7, bytes_read), rows_read = coalesce($8, rows_read), finished_at = now()
+         bytes_read = coalesce($7, bytes_read), rows_read = coalesce($8, rows_read), phase = NULL, step = NULL,
+         finished_at = now()
      WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
     [
       id,
       outcome.status,
       outcome.counts ?? null,
       outcome.sha256 ?? null,
-      outcome.error ?? null,
-      outcome.errorDetail === undefined ? null : JSON.stringify(outcome.errorDetail),
+      // An error may quote the file (a header name, a parser's message): a NUL in it must not keep the run from finishing.
+      outcome.error === undefined ? null : storableText(outcome.error),
+      outcome.errorDetail === undefined
+        ? null
+        : JSON.stringify(outcome.errorDetail, (_key, value) => (typeof value === 'string' ? storableText(value) : value)),
       outcome.progress?.bytesRead ?? null,
       outcome.progress?.rowsRead ?? null,
     ],

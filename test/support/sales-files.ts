@@ -11,7 +11,7 @@ import { type RefreshOutcome, runRefresh } from '../../src/refresh/refresh.js';
 export const quietLogger = createLogger('silent').logger;
 
 let fileCounter = 0;
-export async function writeFile(content: string, extension = 'csv'): Promise<string> {
+export async function writeFile(content: string | Uint8Array, extension = 'csv'): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sales-test-'));
   const file = path.join(dir, `input-${++fileCounter}.${extension}`);
   await fs.writeFile(file, content);

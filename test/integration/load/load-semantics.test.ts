@@ -250,6 +250,36 @@ describe('load semantics', () => {
     expect(await totals(db())).to.deep.equal(before);
   });
 
+  for (const [kind, data, nth] of [
+    ['an NDJSON', `{"Order ID":"${'1'.repeat(12 << 20)}"}`, 1],
+    ['a CSV', `${HEADER}\n${'x,'.repeat(6 << 20)}`, 2],
+  ] as const) {
+    it(`fails ${kind} file with a line over 1 MiB once that much is read, naming the line`, async () => {
+      const file = await writeFile(data, kind === 'a CSV' ? 'csv' : 'ndjson');
+      const { run } = await load(db().pool, file);
+      expect(run).to.include({
+        status: 'failed',
+        error: `line ${nth} is longer than 1 MiB (1,048,576 characters): do the file's lines end in LF or CRLF?`,
+      });
+      // Read up to the limit, in 64 KiB chunks, not the whole 12 MB; and the progress showed it.
+      expect(run.progress.bytesRead).to.be.within(1, (1 << 20) + 2 * (1 << 16) + HEADER.length);
+      expect(run.progress.bytesTotal).to.equal(data.length);
+    });
+  }
+
+  it("fails a semicolon-delimited file or one whose lines end in CR only, saying so (not 'missing columns' or 'named twice')", async () => {
+    const semicolons = await writeFile([HEADER, row('1', 'P1'), row('2', 'P2')].map((l) => l.replaceAll(',', ';')).join('\n'));
+    expect((await load(db().pool, semicolons)).run).to.include({
+      status: 'failed',
+      error: "the header has one column; is the file delimited by ';'? Columns must be separated by commas",
+    });
+    const crOnly = await writeFile([HEADER, row('1', 'P1', { customer: B }), row('2', 'P2', { customer: B })].join('\r'));
+    expect((await load(db().pool, crOnly)).run).to.include({
+      status: 'failed',
+      error: "the file's lines end in CR only (old Mac); use LF or CRLF",
+    });
+  });
+
   it('records a missing file as a failed run with a plain message', async () => {
     const { run } = await load(db().pool, '/nonexistent/sales.csv');
     // Named as its source is (the run history is public), not by its path on the server.

@@ -129,6 +129,37 @@ describe('refresh API', () => {
     expect(await totals()).to.deep.equal(before);
   });
 
+  it('loads a CSV whose damaged row holds a NUL byte, rejecting that row; a COPY the server refuses fails the run and frees the lock', async () => {
+    const good = '3001,P930,C930,Vase,Home,Europe,2024-03-01,1,12.00,0,0,Cash,Bo Li,bo@example.com,';
+    const damaged = '3002,P931,C930,Va\0se,Home,Europe,2024-03-\x0001,1,12.00,0,0,Cash,Bo Li,bo@example.com,';
+    const run = await started(await upload([HEADER, good, damaged].join('\n')));
+    expect(run).to.include({ status: 'succeeded', error: null });
+    expect(run.counts).to.include({ read: 2, inserted: 1, rejected: 1 });
+    expect((await (await get(`/api/v1/refreshes/${run.id}/rejects`)).json()).items).to.deep.equal([
+      {
+        line: 3,
+        reasons: [
+          "Date of Sale must be YYYY-MM-DD, optionally followed by a time (got '2024-03-\\x0001')",
+          'contains a NUL byte (0x00), which PostgreSQL text cannot hold',
+        ],
+        raw: damaged.replaceAll('\0', '\\x00'),
+      },
+    ]);
+
+    await db().pool.query(`
+      CREATE FUNCTION refuse_rejects() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'refused by a test trigger'; END $$;
+      CREATE TRIGGER refuse_rejects BEFORE INSERT ON refresh_rejects FOR EACH ROW EXECUTE FUNCTION refuse_rejects()`);
+    try {
+      const refused = await started(await upload([HEADER, damaged].join('\n')));
+      expect(refused).to.include({ status: 'failed', error: 'refused by a test trigger' });
+    } finally {
+      await db().pool.query('DROP TRIGGER refuse_rejects ON refresh_rejects');
+    }
+    const next = await started(await upload([HEADER, good].join('\n')));
+    expect(next).to.include({ status: 'succeeded' });
+  });
+
   /** Takes the refresh lock as another process's running refresh would. */
   async function holdLock() {
     const outcome = await claimRefresh(db().pool, quietLogger, {

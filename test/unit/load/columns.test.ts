@@ -45,4 +45,28 @@ describe('mapColumns', () => {
   it('fails on a column named twice', () => {
     expect(() => mapColumns([...BRIEF_HEADER, 'order_id'])).to.throw(InputFormatError, /twice/);
   });
+
+  it('fails on a header name PostgreSQL cannot store, naming the column and the byte', () => {
+    expect(() => mapColumns([...BRIEF_HEADER, 'Not\0e'])).to.throw(
+      InputFormatError,
+      'header column 16 contains a NUL byte (0x00), which PostgreSQL text cannot hold',
+    );
+    expect(() => mapColumns([...BRIEF_HEADER, 'R\uDCE9gion'])).to.throw(
+      InputFormatError,
+      /^header column 16 contains bytes that are not UTF-8: 0xE9/,
+    );
+  });
+
+  it('asks about the delimiter when the header is one column holding a semicolon, a tab or a bar', () => {
+    for (const [delimiter, named] of [
+      [';', "';'"],
+      ['\t', 'tabs'],
+      ['|', "'|'"],
+    ]) {
+      expect(() => mapColumns([BRIEF_HEADER.join(delimiter)])).to.throw(
+        InputFormatError,
+        `the header has one column; is the file delimited by ${named}? Columns must be separated by commas`,
+      );
+    }
+  });
 });

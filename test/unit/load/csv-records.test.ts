@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CsvRecordReader, type SourceRecord } from '../../../src/load/csv-records.js';
+import { InputFormatError } from '../../../src/load/columns.js';
+import { CsvRecordReader, MAX_RECORD_CHARS, type SourceRecord } from '../../../src/load/csv-records.js';
 
 /** Feeds `text` in chunks of `size` characters, as a stream would. */
 function read(text: string, size = text.length): SourceRecord[] {
@@ -77,5 +78,52 @@ describe('CsvRecordReader', () => {
   it('reads a last record without a newline and a lone empty field', () => {
     expect(read('a\n1').map((r) => r.fields)).to.deep.equal([['a'], ['1']]);
     expect(read('a,b\n,\n')[1].fields).to.deep.equal(['', '']);
+  });
+
+  it('marks a record whose text PostgreSQL cannot store with the reasons, quoted or not', () => {
+    const records = read('a,b\n1,x\0y\n"2\uDCE9",z\n3,4\n');
+    expect(records[1].unstorable).to.deep.equal(['contains a NUL byte (0x00), which PostgreSQL text cannot hold']);
+    expect(records[2].unstorable?.[0]).to.match(/^contains bytes that are not UTF-8: 0xE9 /);
+    expect(records[3]).to.not.have.property('unstorable');
+  });
+
+  it('fails on a line longer than 1 MiB as soon as that much has been pushed, naming the line', () => {
+    const reader = new CsvRecordReader();
+    reader.push('a,b\n');
+    const chunk = 'x'.repeat(1 << 16);
+    let pushed = 0;
+    const overlong = () => {
+      for (;;) {
+        reader.push(chunk);
+        pushed += chunk.length;
+      }
+    };
+    expect(overlong).to.throw(
+      InputFormatError,
+      "line 2 is longer than 1 MiB (1,048,576 characters): do the file's lines end in LF or CRLF?",
+    );
+    expect(pushed).to.equal(MAX_RECORD_CHARS); // the push that crossed the limit threw
+  });
+
+  it('says when an overlong line holds bare CRs: a file whose lines end in CR only', () => {
+    const reader = new CsvRecordReader();
+    expect(() => reader.push('a,b\r1,2\r'.repeat(MAX_RECORD_CHARS / 8 + 1))).to.throw(
+      InputFormatError,
+      "line 1 is longer than 1 MiB (1,048,576 characters): its text holds CR characters: the file's lines end in CR only (old Mac); use LF or CRLF",
+    );
+  });
+
+  it('reads a line up to the limit, pushed in many chunks', () => {
+    const long = 'y'.repeat(MAX_RECORD_CHARS - 2);
+    const records = read(`a\n${long}\nz\n`, 1000);
+    expect(records.map((r) => r.fields[0].length)).to.deep.equal([1, long.length, 1]);
+  });
+
+  it('fails a file whose header line holds a bare CR: its lines end in CR only', () => {
+    expect(() => read('a,b\r1,2\r3,4\r')).to.throw(InputFormatError, "the file's lines end in CR only (old Mac); use LF or CRLF");
+    expect(read('a,b\r\n"1\r2",3\r\n').map((r) => r.fields)).to.deep.equal([
+      ['a', 'b'],
+      ['1\r2', '3'],
+    ]);
   });
 });

@@ -152,10 +152,6 @@ describe('validateLine', () => {
     });
   }
 
-  it('rejects a NUL character anywhere', () => {
-    expect(reasons(row({ 'Product Name': 'bad\0name' }))).to.deep.equal(['contains a NUL character']);
-  });
-
   it('keeps Unit Cost and the other columns as attributes, empty unit cost meaning unknown', () => {
     const fields = [...row().slice(0, 14), '55.5', 'Black Friday', '123 Main St'];
     expect(accepted(fields, withCost)).to.include({ unitCost: '55.5' });
