@@ -211,7 +211,9 @@ describe('SIGTERM and SIGINT to the npm process alone stop everything it started
     const started = npm(['run', 'load', '--', path.join(dir, 'data', 'big.csv')]);
     // The load's process owns the embedded server: ask it directly.
     await until('the load', started, async () => {
-      const client = new pg.Client(`postgres://postgres@127.0.0.1:${pgPort}/postgres`);
+      // The server asks for the password it generated into its data directory.
+      const password = await fs.readFile(path.join(pgDir(), 'sales-analytics.password'), 'utf8').catch(() => '');
+      const client = new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'postgres', password, database: 'postgres' });
       try {
         await client.connect();
         const { rows } = await client.query("SELECT 1 FROM refresh_runs WHERE status = 'running' AND rows_read > 0");

@@ -135,7 +135,7 @@ describe('refresh API', () => {
     const run = await started(await upload([HEADER, good, damaged].join('\n')));
     expect(run).to.include({ status: 'succeeded', error: null });
     expect(run.counts).to.include({ read: 2, inserted: 1, rejected: 1 });
-    expect((await (await get(`/api/v1/refreshes/${run.id}/rejects`)).json()).items).to.deep.equal([
+    expect((await (await get(`/api/v1/refreshes/${run.id}/rejects`, AUTH)).json()).items).to.deep.equal([
       {
         line: 3,
         reasons: [
