@@ -34,6 +34,17 @@ interface Totals {
   costKnown: boolean;
 }
 
+/** Each line's exact figures, computed once: the oracle folds the same lines for many answers. */
+const figures = new WeakMap<GeneratedLine, { money: ReturnType<typeof lineMoney>; cost: bigint | null }>();
+function figuresOf(line: GeneratedLine) {
+  let known = figures.get(line);
+  if (!known) {
+    known = { money: lineMoney(line), cost: cost(line) };
+    figures.set(line, known);
+  }
+  return known;
+}
+
 function totals(lines: GeneratedLine[]): Totals {
   const result: Totals = {
     gross: 0n,
@@ -47,16 +58,15 @@ function totals(lines: GeneratedLine[]): Totals {
     costKnown: false,
   };
   for (const line of lines) {
-    const figures = lineMoney(line);
-    result.gross += figures.gross;
-    result.discount += figures.discount;
-    result.revenue += figures.revenue;
-    result.shipping += figures.shipping;
+    const { money: lineFigures, cost: lineCost } = figuresOf(line);
+    result.gross += lineFigures.gross;
+    result.discount += lineFigures.discount;
+    result.revenue += lineFigures.revenue;
+    result.shipping += lineFigures.shipping;
     result.quantity += line.quantity;
     result.orders.add(line.orderId);
-    const lineCost = cost(line);
     if (lineCost !== null) {
-      result.costedRevenue += figures.revenue;
+      result.costedRevenue += lineFigures.revenue;
       result.cost += lineCost;
       result.costKnown = true;
     }
@@ -201,7 +211,9 @@ export function trend(lines: GeneratedLine[], range: Range, interval: string) {
     periods.push(p);
     day = text(parse(p.end) + DAY);
   }
-  const byPeriod = groupBy(inRange(lines, range), (line) => period(line.dateOfSale, interval).period);
+  const labels = new Map<string, string>(); // per sale day: the oracle folds many lines per day
+  const label = (day: string) => labels.get(day) ?? labels.set(day, period(day, interval).period).get(day)!;
+  const byPeriod = groupBy(inRange(lines, range), (line) => label(line.dateOfSale));
   return {
     ...range,
     interval,
@@ -254,7 +266,7 @@ export function profitMargin(lines: GeneratedLine[], range: Range, page = { limi
   const all = products(selected);
   all.sort((a, b) => (a.t.revenue === b.t.revenue ? bytes(a.productId, b.productId) : a.t.revenue > b.t.revenue ? -1 : 1));
   const t = totals(selected);
-  return {
+  const answer = {
     ...range,
     items: all.slice(page.offset, page.offset + page.limit).map(({ productId, productName, category, t: p }) => ({
       productId,
@@ -270,9 +282,149 @@ export function profitMargin(lines: GeneratedLine[], range: Range, page = { limi
     ...page,
     total: all.length,
   };
+  return t.costKnown ? answer : { ...answer, note: NO_COST_NOTE };
 }
+
+const NO_COST_NOTE = 'no line in this range has a known unit cost: cost, profit and margin cannot be computed';
 
 /** A possibly negative ratio, half away from zero. */
 function marginOf(num: bigint, den: bigint): number {
   return num < 0n ? -ratio(-num, den) : ratio(num, den);
+}
+
+/** The RFM segments in rule order, with their descriptions (r, f, m = recency, frequency, monetary scores). */
+const SEGMENT_RULES: { segment: string; description: string; matches: (r: number, f: number, m: number) => boolean }[] = [
+  { segment: 'champions', description: 'recent, frequent and big spenders', matches: (r, f, m) => r >= 4 && f >= 4 && m >= 4 },
+  { segment: 'loyal', description: 'order often and not long ago', matches: (r, f) => r >= 3 && f >= 4 },
+  {
+    segment: 'cant-lose',
+    description: 'were frequent big spenders, not seen lately',
+    matches: (r, f, m) => r <= 2 && f >= 4 && m >= 4,
+  },
+  { segment: 'at-risk', description: 'ordered regularly, not lately', matches: (r, f) => r <= 2 && f >= 3 },
+  { segment: 'promising', description: 'recent, few orders so far', matches: (r) => r >= 4 },
+  { segment: 'needs-attention', description: 'middling recency, few orders', matches: (r) => r === 3 },
+  { segment: 'hibernating', description: 'long ago and rarely', matches: () => true },
+];
+export const SEGMENT_NAMES = SEGMENT_RULES.map(({ segment }) => segment);
+
+/**
+ * Scores 5..1 by quintile: `best` first, cut into five groups as equal as possible, the first groups taking
+ * one more when the count does not divide by five (a group per customer when there are fewer than five).
+ */
+function quintiles<T>(items: T[], best: (a: T, b: T) => number): Map<T, number> {
+  const ordered = [...items].sort(best);
+  const size = Math.floor(ordered.length / 5);
+  const larger = ordered.length % 5;
+  const scores = new Map<T, number>();
+  let index = 0;
+  for (let group = 0; group < 5; group++) {
+    for (let i = 0; i < size + (group < larger ? 1 : 0); i++) scores.set(ordered[index++], 5 - group);
+  }
+  return scores;
+}
+
+/** Every customer with orders in the range: recency to `to`, frequency, monetary, scores and segment. */
+function scoredCustomers(lines: GeneratedLine[], range: Range) {
+  const customers = [...groupBy(inRange(lines, range), (line) => line.customerId)].map(([customerId, group]) => {
+    const t = totals(group);
+    const lastOrder = group.map((line) => line.dateOfSale).sort()[group.length - 1];
+    return {
+      customerId,
+      name: group[group.length - 1].customerName,
+      recency: (parse(range.to) - parse(lastOrder)) / DAY,
+      frequency: t.orders.size,
+      revenue: t.revenue,
+      lastOrder,
+    };
+  });
+  type Customer = (typeof customers)[number];
+  const byCode = (a: Customer, b: Customer) => bytes(a.customerId, b.customerId);
+  const r = quintiles(customers, (a, b) => a.recency - b.recency || byCode(a, b));
+  const f = quintiles(customers, (a, b) => b.frequency - a.frequency || byCode(a, b));
+  const m = quintiles(customers, (a, b) => (a.revenue === b.revenue ? byCode(a, b) : a.revenue > b.revenue ? -1 : 1));
+  return customers.map((customer) => {
+    const scores = { recencyScore: r.get(customer)!, frequencyScore: f.get(customer)!, monetaryScore: m.get(customer)! };
+    const rule = SEGMENT_RULES.find(({ matches }) => matches(scores.recencyScore, scores.frequencyScore, scores.monetaryScore))!;
+    return { ...customer, ...scores, segment: rule.segment };
+  });
+}
+
+export function segments(lines: GeneratedLine[], range: Range) {
+  const customers = scoredCustomers(lines, range);
+  const revenue = customers.reduce((total, customer) => total + customer.revenue, 0n);
+  return {
+    ...range,
+    segments: SEGMENT_RULES.map(({ segment, description }) => {
+      const members = customers.filter((customer) => customer.segment === segment);
+      const segmentRevenue = members.reduce((total, customer) => total + customer.revenue, 0n);
+      return {
+        segment,
+        description,
+        customers: members.length,
+        revenue: toNumber(segmentRevenue),
+        share: ratio(BigInt(members.length), BigInt(customers.length)),
+        revenueShare: ratio(segmentRevenue, revenue),
+      };
+    }),
+  };
+}
+
+export function segmentMembers(lines: GeneratedLine[], range: Range, segment: string, page = { limit: 100, offset: 0 }) {
+  const members = scoredCustomers(lines, range).filter((customer) => customer.segment === segment);
+  members.sort((a, b) => (a.revenue === b.revenue ? bytes(a.customerId, b.customerId) : a.revenue > b.revenue ? -1 : 1));
+  return {
+    ...range,
+    segment,
+    items: members.slice(page.offset, page.offset + page.limit).map((customer) => ({
+      customerId: customer.customerId,
+      name: customer.name,
+      recency: customer.recency,
+      frequency: customer.frequency,
+      monetary: toNumber(customer.revenue),
+      recencyScore: customer.recencyScore,
+      frequencyScore: customer.frequencyScore,
+      monetaryScore: customer.monetaryScore,
+      lastOrder: customer.lastOrder,
+    })),
+    ...page,
+    total: members.length,
+  };
+}
+
+/** A range as asked, its missing bounds defaulted to the first and last sale day of the data. */
+export function effectiveRange(lines: GeneratedLine[], query: Partial<Range>): Range {
+  const days = lines.map((line) => line.dateOfSale).sort();
+  return { from: query.from ?? days[0], to: query.to ?? days[days.length - 1] };
+}
+
+/**
+ * The lines the database holds after appending these files in order (each free of rejects and in-file
+ * conflicts): a line key's last row wins; an order's customer, day, region and payment are those of its first
+ * row in the newest file holding it, for all its lines; a product's name and category and a customer's name,
+ * e-mail and address are those of the last row mentioning them, for all their history.
+ */
+export function afterAppends(...files: GeneratedLine[][]): GeneratedLine[] {
+  const lines = new Map<string, GeneratedLine>();
+  const orders = new Map<string, Pick<GeneratedLine, 'customerId' | 'dateOfSale' | 'region' | 'paymentMethod'>>();
+  const products = new Map<string, Pick<GeneratedLine, 'productName' | 'category'>>();
+  const customers = new Map<string, Pick<GeneratedLine, 'customerName' | 'customerEmail' | 'customerAddress'>>();
+  for (const file of files) {
+    const fileOrders = new Map<string, Pick<GeneratedLine, 'customerId' | 'dateOfSale' | 'region' | 'paymentMethod'>>();
+    for (const line of file) {
+      lines.set(`${line.orderId}\u0000${line.productId}`, line);
+      if (!fileOrders.has(line.orderId)) {
+        const { customerId, dateOfSale, region, paymentMethod } = line;
+        fileOrders.set(line.orderId, { customerId, dateOfSale, region, paymentMethod });
+      }
+      products.set(line.productId, { productName: line.productName, category: line.category });
+      const { customerName, customerEmail, customerAddress } = line;
+      customers.set(line.customerId, { customerName, customerEmail, customerAddress });
+    }
+    for (const [orderId, order] of fileOrders) orders.set(orderId, order);
+  }
+  return [...lines.values()].map((line) => {
+    const order = orders.get(line.orderId)!;
+    return { ...line, ...order, ...products.get(line.productId)!, ...customers.get(order.customerId)! };
+  });
 }
