@@ -1,8 +1,9 @@
 // The product analyses: revenue by product (paginated), top-N products overall, per category and per
-// region. All read the product sales of the range (sql.ts: monthly rollup plus the days at either end).
+// region. All read the product sales of the range (sql.ts: signed parts from the product rollups).
 import { effectiveRange, type Range, type RangeQuery, splitByMonth, splitByYear } from './range.js';
 import {
   BYTE_ORDER,
+  HAS_LINES,
   hasRange,
   money,
   nameFilter,
@@ -29,7 +30,7 @@ export function perProduct(params: SqlParams, range: { from: string; to: string 
   return `
     SELECT s.product_id, ${byRegion ? 's.region_id,' : ''} sum(s.quantity) AS quantity, sum(s.revenue) AS revenue
     FROM ${productSales(params, range, { region: filters.region, byRegion })}
-    GROUP BY s.product_id ${byRegion ? ', s.region_id' : ''}`;
+    GROUP BY s.product_id ${byRegion ? ', s.region_id' : ''} ${HAS_LINES}`;
 }
 
 export const PRODUCT_COLUMNS = `p.code AS "productId", p.name AS "productName", c.name AS category`;
@@ -161,7 +162,7 @@ async function regionCandidates(
     WITH units AS (
       SELECT s.product_id, s.region_id, sum(s.quantity)::bigint AS quantity
       FROM ${productSales(params, range, { byRegion: true })} ${inCategory}
-      GROUP BY s.product_id, s.region_id
+      GROUP BY s.product_id, s.region_id ${HAS_LINES}
     ),
     candidates AS (
       SELECT product_id, region_id

@@ -6,6 +6,7 @@ import { PRODUCT_COLUMNS } from './products.js';
 import { effectiveRange, type Range, type RangeQuery } from './range.js';
 import {
   BYTE_ORDER,
+  HAS_LINES,
   hasRange,
   money,
   nameFilter,
@@ -59,7 +60,7 @@ export async function profitMargin(
        FROM (
          SELECT product_id, sum(revenue) AS revenue, sum(costed_revenue) AS costed_revenue, sum(cost) AS cost
          FROM ${productSales(params, range, { region: query.region })}
-         GROUP BY product_id
+         GROUP BY product_id ${HAS_LINES}
        ) t
        JOIN products p USING (product_id) JOIN categories c USING (category_id)
        WHERE ${nameFilter(params, 'p.category_id', 'categories', query.category)}

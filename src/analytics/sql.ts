@@ -1,9 +1,8 @@
 // What the analyses share: parameter numbering, rounding at the edge, the name filters, and the product
-// sales of a range (whole months from the monthly rollup, the days at either end from the order lines).
+// sales of a range (signed parts of it from the yearly, monthly and daily product rollups).
 import type { QueryResult, QueryResultRow } from 'pg';
-import { LINE_FIGURES } from '../db/line-figures.js';
 import type { Range } from './range.js';
-import { splitByMonth, splitByYear } from './range.js';
+import { addDays, signedParts } from './range.js';
 
 export interface Queryable {
   query<Row extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<Row>>;
@@ -48,70 +47,71 @@ export function hasRange(range: Range): range is { from: string; to: string } {
 }
 
 /**
- * A range cut for the rollups: a condition on `year` for the whole years, on `month` for the whole months
- * outside them, and on a sale date column for the days of the partial months at either end (absent when
- * the range has no such part).
+ * A range cut for the customer rollups, whose first and last order days cannot be taken out of a sum: a
+ * condition on `year` for the whole years, and on a sale date column for the other days (absent when the
+ * range has no such part).
  */
 export interface RangeGrains {
   years?: string;
-  months?: string;
   days?: (column: string) => string;
 }
 
 export function rangeGrains(params: SqlParams, range: { from: string; to: string }): RangeGrains {
-  const split = splitByMonth(range.from, range.to);
-  const { yearsFrom, yearsTo, months } = splitByYear(split.monthsFrom, split.monthsTo);
-  const grains: RangeGrains = {};
-  if (yearsFrom < yearsTo) grains.years = `year >= ${params.add(yearsFrom)} AND year < ${params.add(yearsTo)}`;
-  if (months.length > 0) {
-    grains.months = `(${months.map(([from, to]) => `(month >= ${params.add(from)} AND month < ${params.add(to)})`).join(' OR ')})`;
-  }
-  if (split.edges.length > 0) {
-    const edges = split.edges.map(([from, to]) => [params.add(from), params.add(to)]);
-    grains.days = (column) => `(${edges.map(([from, to]) => `${column} BETWEEN ${from} AND ${to}`).join(' OR ')})`;
-  }
-  return grains;
+  const afterTo = addDays(range.to, 1);
+  const fromYear = Number(range.from.slice(0, 4)) + (range.from.endsWith('-01-01') ? 0 : 1);
+  const toYear = Number(afterTo.slice(0, -6)); // whole years [fromYear, toYear)
+  const during = (from: string, to: string) => {
+    const [first, end] = [params.add(from), params.add(to)];
+    return (column: string) => `(${column} >= ${first} AND ${column} < ${end})`;
+  };
+  if (fromYear >= toYear) return { days: during(range.from, afterTo) };
+  const [yearsFrom, yearsTo] = [`${fromYear}-01-01`, `${toYear}-01-01`];
+  const edges = [
+    ...(range.from < yearsFrom ? [during(range.from, yearsFrom)] : []),
+    ...(afterTo !== yearsTo ? [during(yearsTo, afterTo)] : []),
+  ];
+  return {
+    years: during(yearsFrom, yearsTo)('year'),
+    days: edges.length === 0 ? undefined : (column) => `(${edges.map((edge) => edge(column)).join(' OR ')})`,
+  };
 }
 
-const MEASURES = 'quantity, gross, discount, revenue, shipping, costed_revenue, cost';
+/** The product rollups' measures; `lines` counts the lines, so that a group whose parts net out is seen empty. */
+const MEASURES = ['lines', 'quantity', 'revenue', 'costed_revenue', 'cost'];
+
+/** Each grain's product rollup, with and without a region. */
+const PRODUCT_TABLES = {
+  year: { regional: 'sales_by_year_product_region', national: 'sales_by_year_product', column: 'year' },
+  month: { regional: 'sales_by_month_product_region', national: 'sales_by_month_product_region', column: 'month' },
+  day: { regional: 'sales_by_day_product_region', national: 'sales_by_day_product_region', column: 'sale_date' },
+} as const;
 
 /**
- * Rows (product_id, region_id, quantity, gross, discount, revenue, shipping, costed_revenue, cost) that sum to
- * the range's figures per product (and region): whole years from the yearly rollups, whole months from the
- * monthly one, the days of a partial month at either end from the order lines. region_id is null where the
- * answer needs no region (neither a region filter nor `byRegion`): the region-less yearly table is smaller.
+ * Rows (product_id, region_id, lines, quantity, revenue, costed_revenue, cost) that sum to the range's figures
+ * per product (and region): the signed parts of the range (range.ts) from the yearly, monthly and daily
+ * rollups, none of them the order lines. Sum them and keep the groups whose `lines` are above 0: a part taken
+ * out can leave a product with nothing. region_id is null where the answer needs no region (neither a region
+ * filter nor `byRegion`): the region-less yearly table is smaller.
  */
 export function productSales(
   params: SqlParams,
   range: { from: string; to: string },
   options: { region?: string; byRegion?: boolean },
 ): string {
-  const { years, months, days } = rangeGrains(params, range);
   const regional = options.region !== undefined || options.byRegion === true;
-  const inRegion = (column: string) => nameFilter(params, column, 'regions', options.region);
-  const parts: string[] = [];
-  if (years) {
-    parts.push(
-      regional
-        ? `SELECT product_id, region_id, ${MEASURES} FROM sales_by_year_product_region WHERE ${years} AND ${inRegion('region_id')}`
-        : `SELECT product_id, NULL::integer, ${MEASURES} FROM sales_by_year_product WHERE ${years}`,
-    );
-  }
-  if (months) {
-    parts.push(
-      `SELECT product_id, region_id, ${MEASURES} FROM sales_by_month_product_region WHERE ${months} AND ${inRegion('region_id')}`,
-    );
-  }
-  if (days) {
-    parts.push(
-      `SELECT i.product_id, o.region_id, i.quantity, i.gross, i.discount, i.revenue, i.shipping_cost,
-              CASE WHEN i.unit_cost IS NULL THEN 0 ELSE i.revenue END, coalesce(i.cost, 0)
-       FROM ${LINE_FIGURES} JOIN orders o USING (order_id)
-       WHERE ${days('o.sale_date')} AND ${inRegion('o.region_id')}`,
-    );
-  }
-  return `(${parts.join('\nUNION ALL\n')}) AS s (product_id, region_id, ${MEASURES})`;
+  const parts = signedParts(range.from, range.to).map(({ grain, from, to, sign }) => {
+    const { column, ...tables } = PRODUCT_TABLES[grain];
+    const table = regional ? tables.regional : tables.national;
+    const measures = MEASURES.map((m) => (sign === 1 ? m : `-${m}`)).join(', ');
+    const inRegion = nameFilter(params, 'region_id', 'regions', options.region);
+    return `SELECT product_id, ${regional ? 'region_id' : 'NULL::integer'}, ${measures} FROM ${table}
+       WHERE ${column} >= ${params.add(from)} AND ${column} < ${params.add(to)} AND ${inRegion}`;
+  });
+  return `(${parts.join('\nUNION ALL\n')}) AS s (product_id, region_id, ${MEASURES.join(', ')})`;
 }
+
+/** Keeps the product groups with lines in the range (see productSales). */
+export const HAS_LINES = 'HAVING sum(s.lines) > 0';
 
 /**
  * A page of a query whose rows carry `count(*) OVER () AS total` (and any other whole-result columns).

@@ -98,7 +98,6 @@ const SHIPPING = 5;
 const COSTED_REVENUE = 6;
 const COST = 7;
 const LINE_MEASURE_COLUMNS = 'lines, quantity, gross, discount, revenue, shipping, costed_revenue, cost';
-const customerColumns = (period: string) => `${period}, customer_id, orders, revenue, first_day, last_day`;
 
 /**
  * Every rollup table's rows for a file loaded into an empty database, or undefined when the figures cannot
@@ -145,27 +144,39 @@ function computeRollups(state: FileState, ids: RollupIds, places: Places): Rollu
   }
   const monthYear = months.map((month) => years.indexOf(`${month.slice(0, 4)}-01-01`));
 
-  const { byMonthProductRegion, byDayCategoryRegion, byDayRegion, orderRevenues } = sumLines(state, places, dayMonth);
-  // The lines are summed: let them go before the customers' cells, the coarser cells and the rows take memory.
+  const { byMonthProductRegion, byDayCategoryRegion, byDayRegion, orderRevenues, start, slots } = sumLines(
+    state,
+    places,
+    dayMonth,
+  );
+  // The lines are summed: the state lets them go, only the daily product rows still read them (and drop them).
+  let dayProductSource: DayProductSource | undefined = {
+    lines: state.lines(),
+    orders: state.orderColumns(),
+    start,
+    slots,
+    places,
+  };
   state.releaseLines();
-  const byMonthCustomer = sumOrders(state, orderRevenues, dayMonth, dayRank);
+  const byDayCustomer = sumOrders(state, orderRevenues);
 
   const byYearProductRegion = new Cells(3, 8);
   rollUp(byMonthProductRegion, byYearProductRegion, (month, product, region) => [monthYear[month], product, region]);
   const byYearProduct = new Cells(2, 8);
   rollUp(byYearProductRegion, byYearProduct, (year, product) => [year, product, 0]);
 
-  const byYearCustomer = new Cells(2, 4);
-  const [customerMonthOf, customerOf] = byMonthCustomer.keys;
-  for (let cell = 0; cell < byMonthCustomer.size; cell++) {
-    const m = byMonthCustomer.measures;
-    const target = byYearCustomer.cell(monthYear[customerMonthOf[cell]], customerOf[cell]);
+  const byYearCustomer = new Cells(2, 4); // orders, revenue, first day's rank, last day's rank
+  const [customerDayOf, customerOf] = byDayCustomer.keys;
+  for (let cell = 0; cell < byDayCustomer.size; cell++) {
+    const m = byDayCustomer.measures;
+    const day = customerDayOf[cell];
+    const target = byYearCustomer.cell(monthYear[dayMonth[day]], customerOf[cell]);
     const t = byYearCustomer.measures;
     const known = t[0][target] > 0;
     t[0][target] += m[0][cell];
     t[1][target] += m[1][cell];
-    if (!known || m[2][cell] < t[2][target]) t[2][target] = m[2][cell];
-    if (!known || m[3][cell] > t[3][target]) t[3][target] = m[3][cell];
+    if (!known || dayRank[day] < t[2][target]) t[2][target] = dayRank[day];
+    if (!known || dayRank[day] > t[3][target]) t[3][target] = dayRank[day];
   }
 
   const all = [
@@ -174,7 +185,7 @@ function computeRollups(state: FileState, ids: RollupIds, places: Places): Rollu
     byYearProduct,
     byDayCategoryRegion,
     byDayRegion,
-    byMonthCustomer,
+    byDayCustomer,
     byYearCustomer,
   ];
   for (const cells of all) cells.seal();
@@ -182,6 +193,7 @@ function computeRollups(state: FileState, ids: RollupIds, places: Places): Rollu
     for (const measure of cells.measures) for (let cell = 0; cell < cells.size; cell++) safe(measure[cell]);
   }
   for (let cell = 0; cell < byYearCustomer.size; cell++) safe(byYearCustomer.measures[1][cell]);
+  // A day's cell sums part of a year's: safe too.
 
   const lineMeasures = (cells: Cells, cell: number) =>
     `${cells.measures[LINES][cell]}\t${cells.measures[QUANTITY][cell]}\t${decimal(cells.measures[GROSS][cell], money)}\t${decimal(
@@ -197,18 +209,33 @@ function computeRollups(state: FileState, ids: RollupIds, places: Places): Rollu
     const [first, second, third] = cells.keys;
     for (let cell = 0; cell < cells.size; cell++) yield row(cell, first[cell], second[cell], third ? third[cell] : 0);
   }
-  const customerRows = (period: string[], cells: Cells) => {
-    const m = cells.measures;
-    return rows(
-      cells,
-      (cell, when, customer) =>
-        `${period[when]}\t${ids.customer[customer]}\t${m[0][cell]}\t${decimal(m[1][cell], revenuePlaces)}\t${
-          dayNames[dayOrder[m[2][cell]]]
-        }\t${dayNames[dayOrder[m[3][cell]]]}\n`,
+  function* dayCustomerRows(): Generator<string> {
+    const m = byDayCustomer.measures;
+    for (const cell of orderByRank(byDayCustomer.size, (c) => dayRank[customerDayOf[c]], dayNames.length)) {
+      yield `${dayNames[customerDayOf[cell]]}\t${ids.customer[customerOf[cell]]}\t${m[0][cell]}\t${decimal(m[1][cell], revenuePlaces)}\n`;
+    }
+  }
+  const y = byYearCustomer.measures;
+  const yearCustomerRows = () =>
+    rows(
+      byYearCustomer,
+      (cell, year, customer) =>
+        `${years[year]}\t${ids.customer[customer]}\t${y[0][cell]}\t${decimal(y[1][cell], revenuePlaces)}\t${
+          dayNames[dayOrder[y[2][cell]]]
+        }\t${dayNames[dayOrder[y[3][cell]]]}\n`,
     );
-  };
 
   return [
+    {
+      // First: the lines it reads are let go once it is written.
+      table: 'sales_by_day_product_region',
+      columns: 'sale_date, product_id, region_id, lines, quantity, revenue, costed_revenue, cost',
+      rows: function* () {
+        if (dayProductSource === undefined) throw new Error('the daily product rows were already written');
+        yield* dayProductRows(dayProductSource, dayRank, dayNames, ids, revenuePlaces);
+        dayProductSource = undefined;
+      },
+    },
     {
       table: 'sales_by_month_product_region',
       columns: `month, product_id, region_id, ${LINE_MEASURE_COLUMNS}`,
@@ -271,8 +298,12 @@ function computeRollups(state: FileState, ids: RollupIds, places: Places): Rollu
       columns: 'sale_date, previous_sale_date, customers',
       rows: () => customerDayRows(state, dayRank, dayNames, dayOrder),
     },
-    { table: 'sales_by_month_customer', columns: customerColumns('month'), rows: () => customerRows(months, byMonthCustomer) },
-    { table: 'sales_by_year_customer', columns: customerColumns('year'), rows: () => customerRows(years, byYearCustomer) },
+    { table: 'sales_by_day_customer', columns: 'sale_date, customer_id, orders, revenue', rows: dayCustomerRows },
+    {
+      table: 'sales_by_year_customer',
+      columns: 'year, customer_id, orders, revenue, first_day, last_day',
+      rows: yearCustomerRows,
+    },
   ];
 }
 
@@ -280,9 +311,7 @@ function computeRollups(state: FileState, ids: RollupIds, places: Places): Rollu
 function sumLines(state: FileState, places: Places, dayMonth: Int32Array) {
   const lines = state.lines();
   const orders = state.orderColumns();
-  const moneyDivisor = 10 ** (DECIMAL_PLACES - places.money);
-  const ratioDivisor = 10 ** (DECIMAL_PLACES - places.discount);
-  const ratioUnit = 10 ** places.discount;
+  const figuresOf = lineFigureReader(lines, places);
   const categoryCount = state.categories.names.length;
 
   const byMonthProductRegion = new Cells(3, 8);
@@ -310,20 +339,8 @@ function sumLines(state: FileState, places: Places, dayMonth: Int32Array) {
     for (let s = start[o]; s < start[o + 1]; s++) {
       const i = slots[s];
       const product = lines.product[i];
-      const quantity = lines.quantity[i];
-      const gross = safe(quantity * (lines.price[i] / moneyDivisor));
-      const discount = safe(gross * (lines.discount[i] / ratioDivisor));
-      const revenue = safe(gross * ratioUnit - discount);
-      const unitCost = lines.cost[i]; // units + 1; 0: unknown
-      figures[LINES] = 1;
-      figures[QUANTITY] = quantity;
-      figures[GROSS] = gross;
-      figures[DISCOUNT] = discount;
-      figures[REVENUE] = revenue;
-      figures[SHIPPING] = lines.shipping[i] / moneyDivisor;
-      figures[COSTED_REVENUE] = unitCost === 0 ? 0 : revenue;
-      figures[COST] = unitCost === 0 ? 0 : safe(quantity * ((unitCost - 1) / moneyDivisor));
-      orderRevenue += revenue;
+      figuresOf(i, figures);
+      orderRevenue += figures[REVENUE];
 
       const category = state.productCategory(product);
       const productCell = byMonthProductRegion.cell(dayMonth[day], product, region);
@@ -342,25 +359,115 @@ function sumLines(state: FileState, places: Places, dayMonth: Int32Array) {
     orderRevenues[o] = orderRevenue;
   }
 
-  return { byMonthProductRegion, byDayCategoryRegion, byDayRegion, orderRevenues };
+  return { byMonthProductRegion, byDayCategoryRegion, byDayRegion, orderRevenues, start, slots };
 }
 
-/** The customers' monthly cells, from the orders and their revenues (once the lines are let go). */
-function sumOrders(state: FileState, orderRevenues: Float64Array, dayMonth: Int32Array, dayRank: Int32Array): Cells {
-  const orders = state.orderColumns();
-  const byMonthCustomer = new Cells(2, 4); // orders, revenue, first rank, last rank
-  const m = byMonthCustomer.measures; // its arrays are replaced in place as it grows
-  for (let o = 0; o < orders.count; o++) {
-    const day = orders.day[o];
-    const cell = byMonthCustomer.cell(dayMonth[day], orders.customer[o]);
-    const rank = dayRank[day];
-    const known = m[0][cell] > 0;
-    m[0][cell] += 1;
-    m[1][cell] += orderRevenues[o];
-    if (!known || rank < m[2][cell]) m[2][cell] = rank;
-    if (!known || rank > m[3][cell]) m[3][cell] = rank;
+/** Fills `figures` with line i's eight measures, exact integers (throws Unsafe where they cannot be). */
+function lineFigureReader(lines: ReturnType<FileState['lines']>, places: Places) {
+  const moneyDivisor = 10 ** (DECIMAL_PLACES - places.money);
+  const ratioDivisor = 10 ** (DECIMAL_PLACES - places.discount);
+  const ratioUnit = 10 ** places.discount;
+  return (i: number, figures: Float64Array): void => {
+    const quantity = lines.quantity[i];
+    const gross = safe(quantity * (lines.price[i] / moneyDivisor));
+    const discount = safe(gross * (lines.discount[i] / ratioDivisor));
+    const revenue = safe(gross * ratioUnit - discount);
+    const unitCost = lines.cost[i]; // units + 1; 0: unknown
+    figures[LINES] = 1;
+    figures[QUANTITY] = quantity;
+    figures[GROSS] = gross;
+    figures[DISCOUNT] = discount;
+    figures[REVENUE] = revenue;
+    figures[SHIPPING] = lines.shipping[i] / moneyDivisor;
+    figures[COSTED_REVENUE] = unitCost === 0 ? 0 : revenue;
+    figures[COST] = unitCost === 0 ? 0 : safe(quantity * ((unitCost - 1) / moneyDivisor));
+  };
+}
+
+/** 0..count-1 ordered by rank (each in [0, rankCount)), stably: a counting sort. */
+function orderByRank(count: number, rankOf: (index: number) => number, rankCount: number): Int32Array {
+  const next = new Int32Array(rankCount + 1);
+  for (let i = 0; i < count; i++) next[rankOf(i) + 1]++;
+  for (let r = 0; r < rankCount; r++) next[r + 1] += next[r];
+  const ordered = new Int32Array(count);
+  for (let i = 0; i < count; i++) ordered[next[rankOf(i)]++] = i;
+  return ordered;
+}
+
+/** What the daily product rows are made from: the lines, held until those rows are written. */
+interface DayProductSource {
+  lines: ReturnType<FileState['lines']>;
+  orders: ReturnType<FileState['orderColumns']>;
+  /** Each order's line slots: slots[start[o] .. start[o + 1]). */
+  start: Int32Array;
+  slots: Int32Array;
+  places: Places;
+}
+
+/**
+ * sales_by_day_product_region, day by day in date order (the table is read by ranges of days): its cells are
+ * about one per line, so they are summed here a day at a time from the lines rather than kept in memory.
+ */
+function* dayProductRows(
+  source: DayProductSource,
+  dayRank: Int32Array,
+  dayNames: string[],
+  ids: RollupIds,
+  revenuePlaces: number,
+): Generator<string> {
+  const { lines, orders, start, slots } = source;
+  const figuresOf = lineFigureReader(lines, source.places);
+  const ordersByDay = orderByRank(orders.count, (o) => dayRank[orders.day[o]], dayNames.length);
+  const regionCount = ids.region.length;
+  const cellOf = new Map<number, number>();
+  const keys: number[] = [];
+  const sums: number[][] = [[], [], [], [], []]; // lines, quantity, revenue, costed revenue, cost
+  const figures = new Float64Array(8);
+  for (let next = 0; next < ordersByDay.length; ) {
+    const day = orders.day[ordersByDay[next]];
+    cellOf.clear();
+    keys.length = 0;
+    for (const column of sums) column.length = 0;
+    for (; next < ordersByDay.length && orders.day[ordersByDay[next]] === day; next++) {
+      const order = ordersByDay[next];
+      for (let s = start[order]; s < start[order + 1]; s++) {
+        const i = slots[s];
+        figuresOf(i, figures);
+        const key = lines.product[i] * regionCount + orders.region[order];
+        let cell = cellOf.get(key);
+        if (cell === undefined) {
+          cell = keys.push(key) - 1;
+          cellOf.set(key, cell);
+          for (const column of sums) column.push(0);
+        }
+        sums[0][cell] += 1;
+        sums[1][cell] += figures[QUANTITY];
+        sums[2][cell] += figures[REVENUE];
+        sums[3][cell] += figures[COSTED_REVENUE];
+        sums[4][cell] += figures[COST];
+      }
+    }
+    for (let cell = 0; cell < keys.length; cell++) {
+      const product = Math.floor(keys[cell] / regionCount);
+      const region = keys[cell] - product * regionCount;
+      yield `${dayNames[day]}\t${ids.product[product]}\t${ids.region[region]}\t${sums[0][cell]}\t${sums[1][cell]}\t${decimal(
+        sums[2][cell],
+        revenuePlaces,
+      )}\t${decimal(sums[3][cell], revenuePlaces)}\t${decimal(sums[4][cell], source.places.money)}\n`;
+    }
   }
-  return byMonthCustomer;
+}
+
+/** The customers' daily cells (orders, revenue), from the orders and their revenues (once the lines are let go). */
+function sumOrders(state: FileState, orderRevenues: Float64Array): Cells {
+  const orders = state.orderColumns();
+  const byDayCustomer = new Cells(2, 2);
+  for (let o = 0; o < orders.count; o++) {
+    const cell = byDayCustomer.cell(orders.day[o], orders.customer[o]);
+    byDayCustomer.add(cell, 0, 1);
+    byDayCustomer.add(cell, 1, orderRevenues[o]);
+  }
+  return byDayCustomer;
 }
 
 /** Sums every cell of `from` into the cell of `to` that `key` maps it to. */

@@ -1,4 +1,4 @@
-// Maintenance of the aggregation layer (migrations/0002-0005). An append copies the lines of the orders it
+// Maintenance of the aggregation layer (migrations/0002-0005, 0009). An append copies the lines of the orders it
 // touches, with everything the rollups group by, into `touched_facts`: before it changes them with negated
 // figures, after it with their new ones. Each additive rollup then aggregates those rows once and applies the
 // net change in one upsert, so its cost follows the size of the change, not of the database, and cells whose
@@ -51,6 +51,16 @@ FROM ${FACTS[scope]}
 GROUP BY 1, f.product_id, f.region_id`;
 }
 
+/** The lines, units and figures the product analyses read, per day, product and region; a rebuild in date order. */
+export function dayProductRegionRollup(scope: RollupScope): string {
+  return `
+SELECT f.sale_date, f.product_id, f.region_id, sum(f.lines), sum(f.quantity), sum(f.revenue),
+       coalesce(sum(f.revenue) FILTER (WHERE f.unit_cost IS NOT NULL), 0), coalesce(sum(f.cost), 0)
+FROM ${FACTS[scope]}
+GROUP BY f.sale_date, f.product_id, f.region_id
+${scope === 'all' ? 'ORDER BY f.sale_date' : ''}`;
+}
+
 // A coarser rollup's rebuild from a finer one.
 const SUM_MEASURES = `sum(lines), sum(quantity), sum(gross), sum(discount), sum(revenue), sum(shipping), sum(costed_revenue),
   sum(cost)`;
@@ -90,63 +100,54 @@ FROM ${FACTS[scope]}
 GROUP BY f.sale_date, f.region_id`;
 }
 
-// Customer cells: orders and revenue add up like the other measures; first and last order days cannot be
-// subtracted, so an append merges its new days in (least / greatest) and recomputes them from the orders
-// only for the cells an order moved out of (another day or customer): `moved_orders`, usually none.
+// Customer cells: orders and revenue add up like the other measures. The daily cells need nothing else (a day
+// is its own first and last order day); the yearly cells' first and last order days cannot be subtracted, so
+// an append merges its new days in (least / greatest) and recomputes them from the daily cells only for the
+// cells an order moved out of (another day or customer): `moved_orders`, usually none.
 
 /** An order's revenue first: grouping orders by customer then needs count(*), not count(DISTINCT) (faster). */
-export function monthCustomerRollup(scope: RollupScope): string {
+export function dayCustomerRollup(scope: RollupScope): string {
   if (scope === 'all') {
     return `
-SELECT date_trunc('month', o.sale_date)::date, o.customer_id, count(*), sum(t.revenue), min(o.sale_date), max(o.sale_date)
+SELECT o.sale_date, o.customer_id, count(*), sum(t.revenue)
 FROM (SELECT i.order_id, sum(i.revenue) AS revenue FROM ${LINE_FIGURES} GROUP BY i.order_id) AS t JOIN orders o USING (order_id)
-GROUP BY 1, o.customer_id`;
+GROUP BY o.sale_date, o.customer_id
+ORDER BY o.sale_date`;
   }
-  return customerChange();
-}
-
-/** From the monthly cells (a rebuild), or their net change (an append: +-infinity days stay out of min / max). */
-export function yearCustomerRollup(scope: RollupScope): string {
-  const source = 'sales_by_month_customer';
   return `
-SELECT date_trunc('year', month)::date, customer_id, sum(orders), sum(revenue), min(first_day), max(last_day)
-FROM ${scope === 'all' ? source : changeTable(source)}
-GROUP BY 1, customer_id`;
+SELECT f.sale_date, f.customer_id, ${ORDERS}, sum(f.revenue)
+FROM ${FACTS.touched}
+GROUP BY f.sale_date, f.customer_id`;
 }
 
 /**
- * The signed touched lines per customer and month: orders and revenue net, the days of the new orders
- * (+-infinity without any: least and greatest keep the stored day; a NULL would fail NOT NULL before the
- * upsert finds the row).
+ * From the daily cells (a rebuild), or the signed touched lines per customer and year: orders and revenue
+ * net, the days of the new orders (+-infinity without any: least and greatest keep the stored day; a NULL
+ * would fail NOT NULL before the upsert finds the row).
  */
-function customerChange(): string {
+export function yearCustomerRollup(scope: RollupScope): string {
+  if (scope === 'all') {
+    return `
+SELECT date_trunc('year', sale_date)::date, customer_id, sum(orders), sum(revenue), min(sale_date), max(sale_date)
+FROM sales_by_day_customer
+GROUP BY 1, customer_id`;
+  }
   return `
-SELECT date_trunc('month', f.sale_date)::date, f.customer_id, ${ORDERS}, sum(f.revenue),
+SELECT date_trunc('year', f.sale_date)::date, f.customer_id, ${ORDERS}, sum(f.revenue),
        coalesce(min(f.sale_date) FILTER (WHERE f.lines > 0), 'infinity'),
        coalesce(max(f.sale_date) FILTER (WHERE f.lines > 0), '-infinity')
 FROM ${FACTS.touched}
 GROUP BY 1, f.customer_id`;
 }
 
-/** First and last days, again from the orders, of the cells an order moved out of. */
-const REPAIR_MONTH_DAYS = `
-UPDATE sales_by_month_customer m SET first_day = d.first_day, last_day = d.last_day
-FROM (
-  SELECT o.customer_id, c.month, min(o.sale_date) AS first_day, max(o.sale_date) AS last_day
-  FROM (SELECT DISTINCT customer_id, date_trunc('month', sale_date)::date AS month FROM moved_orders) AS c
-  JOIN orders o ON o.customer_id = c.customer_id AND o.sale_date >= c.month AND o.sale_date < c.month + interval '1 month'
-  GROUP BY o.customer_id, c.month
-) AS d
-WHERE m.customer_id = d.customer_id AND m.month = d.month`;
-
-/** The same for the years, from the monthly cells (repaired just before). */
+/** First and last days, again from the daily cells (their change applied), of the years an order moved out of. */
 const REPAIR_YEAR_DAYS = `
 UPDATE sales_by_year_customer y SET first_day = d.first_day, last_day = d.last_day
 FROM (
-  SELECT m.customer_id, c.year, min(m.first_day) AS first_day, max(m.last_day) AS last_day
+  SELECT d.customer_id, c.year, min(d.sale_date) AS first_day, max(d.sale_date) AS last_day
   FROM (SELECT DISTINCT customer_id, date_trunc('year', sale_date)::date AS year FROM moved_orders) AS c
-  JOIN sales_by_month_customer m ON m.customer_id = c.customer_id AND m.month >= c.year AND m.month < c.year + interval '1 year'
-  GROUP BY m.customer_id, c.year
+  JOIN sales_by_day_customer d ON d.customer_id = c.customer_id AND d.sale_date >= c.year AND d.sale_date < c.year + interval '1 year'
+  GROUP BY d.customer_id, c.year
 ) AS d
 WHERE y.customer_id = d.customer_id AND y.year = d.year`;
 
@@ -242,8 +243,14 @@ const net = (table: string, key: string[], measures: string[], rows: (scope: Rol
   rows,
 });
 
-// In this order: the yearly tables are rebuilt from the monthly ones.
+// In this order: the yearly tables are rebuilt from the monthly and daily ones.
 export const ROLLUP_TABLES = {
+  dayProduct: net(
+    'sales_by_day_product_region',
+    ['sale_date', 'product_id', 'region_id'],
+    ['lines', 'quantity', 'revenue', 'costed_revenue', 'cost'],
+    dayProductRegionRollup,
+  ),
   product: net('sales_by_month_product_region', ['month', 'product_id', 'region_id'], LINE_TABLE_MEASURES, productRollup),
   yearProductRegion: net(
     'sales_by_year_product_region',
@@ -275,11 +282,7 @@ export const ROLLUP_TABLES = {
     key: ['sale_date', 'previous_sale_date'],
     measures: ['customers'],
   },
-  monthCustomer: {
-    ...net('sales_by_month_customer', ['month', 'customer_id'], ['orders', 'revenue'], monthCustomerRollup),
-    days: ['first_day', 'last_day'],
-    repair: REPAIR_MONTH_DAYS,
-  },
+  dayCustomer: net('sales_by_day_customer', ['sale_date', 'customer_id'], ['orders', 'revenue'], dayCustomerRollup),
   yearCustomer: {
     ...net('sales_by_year_customer', ['year', 'customer_id'], ['orders', 'revenue'], yearCustomerRollup),
     days: ['first_day', 'last_day'],

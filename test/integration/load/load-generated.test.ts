@@ -25,10 +25,10 @@ async function stored(db: TestDatabase) {
       await db.pool.query(`SELECT to_char(year, 'YYYY') || ' ' || p.code AS key, round(sum(r.revenue), 2)::text AS revenue
        FROM ${table} r JOIN products p USING (product_id) GROUP BY 1 ORDER BY 1`)
     ).rows.map((r) => [r.key, r.revenue]);
-  const customerCells = async (table: string, grain: string, format: string) =>
+  const customerCells = async (table: string, grain: string, format: string, [first, last] = ['first_day', 'last_day']) =>
     (
       await db.pool.query(`SELECT to_char(${grain}, '${format}') || ' ' || c.code AS key,
-         r.orders || ' ' || round(r.revenue, 2) || ' ' || r.first_day || ' ' || r.last_day AS cell
+         r.orders || ' ' || round(r.revenue, 2) || ' ' || r.${first} || ' ' || r.${last} AS cell
        FROM ${table} r JOIN customers c USING (customer_id) ORDER BY 1`)
     ).rows.map((r) => [r.key, r.cell]);
   const throughLastYear =
@@ -43,7 +43,9 @@ async function stored(db: TestDatabase) {
     byMonthProduct: Object.fromEntries(byMonthProduct.rows.map((r) => [r.key, r.revenue])),
     byYearProduct: Object.fromEntries(await byYearProduct('sales_by_year_product')),
     byYearProductRegion: Object.fromEntries(await byYearProduct('sales_by_year_product_region')),
-    byMonthCustomer: Object.fromEntries(await customerCells('sales_by_month_customer', 'month', 'YYYY-MM')),
+    byDayCustomer: Object.fromEntries(
+      await customerCells('sales_by_day_customer', 'sale_date', 'YYYY-MM-DD', ['sale_date', 'sale_date']),
+    ),
     byYearCustomer: Object.fromEntries(await customerCells('sales_by_year_customer', 'year', 'YYYY')),
     throughLastYear: Object.fromEntries(throughLastYear.rows.map((r) => [r.key, r.cell])),
     customers2023: customers.rows[0].customers,
@@ -97,7 +99,7 @@ function expected(lines: GeneratedLine[]) {
     byMonthProduct: groupRevenue(lines, (l) => `${l.dateOfSale.slice(0, 7)} ${l.productId}`),
     byYearProduct: groupRevenue(lines, (l) => `${l.dateOfSale.slice(0, 4)} ${l.productId}`),
     byYearProductRegion: groupRevenue(lines, (l) => `${l.dateOfSale.slice(0, 4)} ${l.productId}`),
-    byMonthCustomer: customerCells(lines, (l) => l.dateOfSale.slice(0, 7)),
+    byDayCustomer: customerCells(lines, (l) => l.dateOfSale),
     byYearCustomer: customerCells(lines, (l) => l.dateOfSale.slice(0, 4)),
     throughLastYear: productRegionTotals(lines),
     customers2023: new Set(lines.filter((l) => l.dateOfSale.startsWith('2023')).map((l) => l.customerId)).size,
