@@ -1,9 +1,12 @@
 // npm run bench:load: the loader against PostgreSQL's own COPY of the same file, measured in the same run.
-//   1. generate N rows (default 1,000,000; BENCH_ROWS), deterministic
-//   2. raw COPY ... FROM STDIN (FORMAT csv) into an unlogged 15-text-column table: the baseline
+//   1. generate N rows (default 1,000,000; BENCH_ROWS), deterministic, and the same file grown by one more
+//      day of sales (a daily export)
+//   2. raw COPY ... FROM STDIN (FORMAT csv) of each into an unlogged 15-text-column table: the baselines
 //   3. a full load of the file into an empty database (the load CLI in a child process: its peak RSS)
-//   4. an append of 10% of N rows, half new and half changed, into that database
-// Uses DATABASE_URL's server when set (a scratch database is created and dropped), else an embedded one.
+//   4. the daily refresh: the grown file appended to what step 3 stored (every stored line unchanged)
+//   5. an append of 10% of N rows, half new and half changed, into that database
+// Each figure is checked against its target. Uses DATABASE_URL's server when set (a scratch database is
+// created and dropped), else an embedded one.
 import { execFile } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -14,7 +17,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
-import { generateSales, writeSalesCsv } from '../src/generate/sales-generator.js';
+import { DEFAULT_OPTIONS, generateSales, writeSalesCsv } from '../src/generate/sales-generator.js';
 import { createLogger } from '../src/logger.js';
 import { projectRoot } from '../src/paths.js';
 
@@ -23,6 +26,23 @@ const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const workDir = path.join(projectRoot, '.bench');
 const logger = createLogger('warn').logger;
 const style = { style: 'standard', extraColumns: false } as const;
+
+const DAY_MS = 86_400_000;
+const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / DAY_MS;
+const nextDay = new Date((dayNumber(DEFAULT_OPTIONS.lastDay) + 1) * DAY_MS).toISOString().slice(0, 10);
+/** As many lines as the file holds on an average day. */
+const dayRows = Math.round(rows / (dayNumber(DEFAULT_OPTIONS.lastDay) - dayNumber(DEFAULT_OPTIONS.firstDay) + 1));
+
+function* grownLines() {
+  // The whole export again, then the day after its last: new orders of the same products and customers
+  // (the same rows and seed give the same products and customers, unchanged).
+  yield* generateSales({ rows, seed: 42 });
+  let i = 0;
+  for (const line of generateSales({ rows, seed: 42, firstDay: nextDay, lastDay: nextDay, firstOrder: 60_000_001 })) {
+    if (i++ === dayRows) return;
+    yield line;
+  }
+}
 
 function* appendLines() {
   // Half: existing lines with another quantity; half: new orders.
@@ -40,10 +60,14 @@ async function timed<T>(action: () => Promise<T>): Promise<[T, number]> {
 }
 
 async function loadWithCli(databaseUrl: string, file: string) {
-  const { stdout } = await run(process.execPath, [path.join(projectRoot, 'dist/src/cli/load.js'), file, '--json'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
-    maxBuffer: 1 << 24,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    [path.join(projectRoot, 'dist/src/cli/load.js'), file, '--mode', 'append', '--json'],
+    {
+      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+      maxBuffer: 1 << 24,
+    },
+  );
   return JSON.parse(stdout) as {
     run: { status: string; counts: Record<string, number>; error: string | null };
     durationMs: number;
@@ -53,10 +77,27 @@ async function loadWithCli(databaseUrl: string, file: string) {
 
 await fs.mkdir(workDir, { recursive: true });
 const full = path.join(workDir, `sales-${rows}.csv`);
+const grown = path.join(workDir, `grown-${rows}.csv`);
 const append = path.join(workDir, `append-${rows}.csv`);
 if (!existsSync(full)) await writeSalesCsv(full, generateSales({ rows, seed: 42 }), style);
+if (!existsSync(grown)) await writeSalesCsv(grown, grownLines(), style);
 if (!existsSync(append)) await writeSalesCsv(append, appendLines(), style);
 const size = (await fs.stat(full)).size;
+
+/** PostgreSQL's own COPY of the file into an unlogged table of 15 text columns, in seconds. */
+async function rawCopySeconds(client: pg.Client, file: string): Promise<number> {
+  await client.query(`CREATE UNLOGGED TABLE raw_copy (${Array.from({ length: 15 }, (_, i) => `c${i} text`).join(', ')})`);
+  const [, seconds] = await timed(() =>
+    pipeline(
+      createReadStream(file, { highWaterMark: 1 << 20 }),
+      client.query(copyFrom('COPY raw_copy FROM STDIN (FORMAT csv, HEADER)')),
+    ),
+  );
+  await client.query('DROP TABLE raw_copy');
+  return seconds;
+}
+
+const verdict = (met: boolean) => (met ? 'met' : 'NOT MET');
 
 const embedded = process.env.DATABASE_URL
   ? undefined
@@ -71,14 +112,8 @@ const benchUrl = Object.assign(new URL(serverUrl), { pathname: '/sales_bench' })
 try {
   const client = new pg.Client(benchUrl);
   await client.connect();
-  await client.query(`CREATE UNLOGGED TABLE raw_copy (${Array.from({ length: 15 }, (_, i) => `c${i} text`).join(', ')})`);
-  const [, copySeconds] = await timed(() =>
-    pipeline(
-      createReadStream(full, { highWaterMark: 1 << 20 }),
-      client.query(copyFrom('COPY raw_copy FROM STDIN (FORMAT csv, HEADER)')),
-    ),
-  );
-  await client.query('DROP TABLE raw_copy');
+  const copySeconds = await rawCopySeconds(client, full);
+  const grownCopySeconds = await rawCopySeconds(client, grown);
   await client.end();
 
   // The application's schema: migrate through the CLI, as a user would.
@@ -86,32 +121,61 @@ try {
     env: { ...process.env, DATABASE_URL: benchUrl },
   });
   const first = await loadWithCli(benchUrl, full);
+  const daily = await loadWithCli(benchUrl, grown);
   const second = await loadWithCli(benchUrl, append);
-  if (first.run.status !== 'succeeded' || second.run.status !== 'succeeded')
-    throw new Error(`a load failed: ${first.run.error ?? second.run.error}`);
+  for (const outcome of [first, daily, second]) {
+    if (outcome.run.status !== 'succeeded') throw new Error(`a load failed: ${outcome.run.error}`);
+  }
+  const { inserted, updated, unchanged, rejected } = daily.run.counts;
+  if (inserted !== dayRows || updated !== 0 || unchanged !== rows || rejected !== 0) {
+    throw new Error(`the daily refresh was not one new day on unchanged lines: ${JSON.stringify(daily.run.counts)}`);
+  }
   const loadSeconds = first.durationMs / 1000;
+  const dailySeconds = daily.durationMs / 1000;
   const appendSeconds = second.durationMs / 1000;
   const appendRows = second.run.counts.read;
+  const peakRss = Math.max(first.peakRssMb, daily.peakRssMb, second.peakRssMb);
 
   console.log(
     `machine: ${os.cpus().length} x ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
   );
-  console.log(`file: ${rows.toLocaleString('en')} rows, ${(size / 1e6).toFixed(0)} MB`);
+  console.log(
+    `file: ${rows.toLocaleString('en')} rows, ${(size / 1e6).toFixed(0)} MB; grown by ${nextDay}: ${(rows + dayRows).toLocaleString('en')} rows`,
+  );
   console.table({
-    'raw COPY (baseline)': { seconds: copySeconds.toFixed(2), 'x baseline': '1.0', 'rows/s': Math.round(rows / copySeconds) },
+    'raw COPY (baseline)': { seconds: copySeconds.toFixed(2), 'x raw COPY': '1.0', 'rows/s': Math.round(rows / copySeconds) },
     'full load, empty database': {
       seconds: loadSeconds.toFixed(2),
-      'x baseline': (loadSeconds / copySeconds).toFixed(1),
+      'x raw COPY': (loadSeconds / copySeconds).toFixed(1),
       'rows/s': Math.round(rows / loadSeconds),
+      target: '<= 6x raw COPY',
+      '': verdict(loadSeconds <= 6 * copySeconds),
+    },
+    'raw COPY of the grown file (baseline)': {
+      seconds: grownCopySeconds.toFixed(2),
+      'x raw COPY': '1.0',
+      'rows/s': Math.round((rows + dayRows) / grownCopySeconds),
+    },
+    [`daily refresh: the grown file, append (${dayRows} new)`]: {
+      seconds: dailySeconds.toFixed(2),
+      'x raw COPY': (dailySeconds / grownCopySeconds).toFixed(1),
+      'rows/s': Math.round((rows + dayRows) / dailySeconds),
+      target: '<= 5x its raw COPY',
+      '': verdict(dailySeconds <= 5 * grownCopySeconds),
     },
     [`append ${appendRows.toLocaleString('en')} (half new, half changed)`]: {
       seconds: appendSeconds.toFixed(2),
-      'x baseline': '',
+      'x raw COPY': '',
       'rows/s': Math.round(appendRows / appendSeconds),
+      target: '>= 10,000 rows/s',
+      '': verdict(appendRows / appendSeconds >= 10_000),
     },
   });
-  console.log(`loader peak RSS: full load ${first.peakRssMb} MB, append ${second.peakRssMb} MB`);
-  console.log(`targets: full load <= 4x raw COPY; append >= 50,000 rows/s; peak RSS <= 300 MB`);
+  console.log(
+    `loader peak RSS: full load ${first.peakRssMb} MB, daily refresh ${daily.peakRssMb} MB, append ${second.peakRssMb} MB ` +
+      `(target <= 300 MB: ${verdict(peakRss <= 300)})`,
+  );
+  console.log(`daily refresh counts: ${JSON.stringify(daily.run.counts)}`);
   console.log(`append counts: ${JSON.stringify(second.run.counts)}`);
 } finally {
   await admin.query('DROP DATABASE IF EXISTS sales_bench WITH (FORCE)');
