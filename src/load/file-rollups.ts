@@ -88,16 +88,24 @@ class Cells {
   }
 }
 
-// The eight line measures, in the rollup tables' column order.
+// The eight line figures. The first five are all the product and category rollups keep (no analysis reads
+// their gross, discounts or shipping); the daily region rollup keeps all eight.
 const LINES = 0;
 const QUANTITY = 1;
-const GROSS = 2;
-const DISCOUNT = 3;
-const REVENUE = 4;
-const SHIPPING = 5;
-const COSTED_REVENUE = 6;
-const COST = 7;
-const LINE_MEASURE_COLUMNS = 'lines, quantity, gross, discount, revenue, shipping, costed_revenue, cost';
+const REVENUE = 2;
+const COSTED_REVENUE = 3;
+const COST = 4;
+const GROSS = 5;
+const DISCOUNT = 6;
+const SHIPPING = 7;
+const FIGURES = 8;
+const PRODUCT_FIGURES = 5;
+/** The orders measure of the category and region cells, after their figures. */
+const CATEGORY_ORDERS = PRODUCT_FIGURES;
+const REGION_ORDERS = FIGURES;
+/** The columns of the first five figures, then of all eight, in figure order. */
+const PRODUCT_MEASURE_COLUMNS = 'lines, quantity, revenue, costed_revenue, cost';
+const LINE_MEASURE_COLUMNS = `${PRODUCT_MEASURE_COLUMNS}, gross, discount, shipping`;
 
 /**
  * Every rollup table's rows for a file loaded into an empty database, or undefined when the figures cannot
@@ -160,9 +168,9 @@ function computeRollups(state: FileState, ids: RollupIds, places: Places): Rollu
   state.releaseLines();
   const byDayCustomer = sumOrders(state, orderRevenues);
 
-  const byYearProductRegion = new Cells(3, 8);
+  const byYearProductRegion = new Cells(3, PRODUCT_FIGURES);
   rollUp(byMonthProductRegion, byYearProductRegion, (month, product, region) => [monthYear[month], product, region]);
-  const byYearProduct = new Cells(2, 8);
+  const byYearProduct = new Cells(2, PRODUCT_FIGURES);
   rollUp(byYearProductRegion, byYearProduct, (year, product) => [year, product, 0]);
 
   const byYearCustomer = new Cells(2, 4); // orders, revenue, first day's rank, last day's rank
@@ -195,14 +203,20 @@ function computeRollups(state: FileState, ids: RollupIds, places: Places): Rollu
   for (let cell = 0; cell < byYearCustomer.size; cell++) safe(byYearCustomer.measures[1][cell]);
   // A day's cell sums part of a year's: safe too.
 
-  const lineMeasures = (cells: Cells, cell: number) =>
-    `${cells.measures[LINES][cell]}\t${cells.measures[QUANTITY][cell]}\t${decimal(cells.measures[GROSS][cell], money)}\t${decimal(
-      cells.measures[DISCOUNT][cell],
+  const productMeasures = (cells: Cells, cell: number) => {
+    const m = cells.measures;
+    return `${m[LINES][cell]}\t${m[QUANTITY][cell]}\t${decimal(m[REVENUE][cell], revenuePlaces)}\t${decimal(
+      m[COSTED_REVENUE][cell],
       revenuePlaces,
-    )}\t${decimal(cells.measures[REVENUE][cell], revenuePlaces)}\t${decimal(cells.measures[SHIPPING][cell], money)}\t${decimal(
-      cells.measures[COSTED_REVENUE][cell],
+    )}\t${decimal(m[COST][cell], money)}`;
+  };
+  const lineMeasures = (cells: Cells, cell: number) => {
+    const m = cells.measures;
+    return `${productMeasures(cells, cell)}\t${decimal(m[GROSS][cell], money)}\t${decimal(
+      m[DISCOUNT][cell],
       revenuePlaces,
-    )}\t${decimal(cells.measures[COST][cell], money)}`;
+    )}\t${decimal(m[SHIPPING][cell], money)}`;
+  };
 
   /** Each cell's COPY row: `row` gets the cell and its key parts. */
   function* rows(cells: Cells, row: (cell: number, a: number, b: number, c: number) => string): Generator<string> {
@@ -238,31 +252,31 @@ function computeRollups(state: FileState, ids: RollupIds, places: Places): Rollu
     },
     {
       table: 'sales_by_month_product_region',
-      columns: `month, product_id, region_id, ${LINE_MEASURE_COLUMNS}`,
+      columns: `month, product_id, region_id, ${PRODUCT_MEASURE_COLUMNS}`,
       rows: () =>
         rows(
           byMonthProductRegion,
           (cell, month, product, region) =>
-            `${months[month]}\t${ids.product[product]}\t${ids.region[region]}\t${lineMeasures(byMonthProductRegion, cell)}\n`,
+            `${months[month]}\t${ids.product[product]}\t${ids.region[region]}\t${productMeasures(byMonthProductRegion, cell)}\n`,
         ),
     },
     {
       table: 'sales_by_year_product_region',
-      columns: `year, product_id, region_id, ${LINE_MEASURE_COLUMNS}`,
+      columns: `year, product_id, region_id, ${PRODUCT_MEASURE_COLUMNS}`,
       rows: () =>
         rows(
           byYearProductRegion,
           (cell, year, product, region) =>
-            `${years[year]}\t${ids.product[product]}\t${ids.region[region]}\t${lineMeasures(byYearProductRegion, cell)}\n`,
+            `${years[year]}\t${ids.product[product]}\t${ids.region[region]}\t${productMeasures(byYearProductRegion, cell)}\n`,
         ),
     },
     {
       table: 'sales_by_year_product',
-      columns: `year, product_id, ${LINE_MEASURE_COLUMNS}`,
+      columns: `year, product_id, ${PRODUCT_MEASURE_COLUMNS}`,
       rows: () =>
         rows(
           byYearProduct,
-          (cell, year, product) => `${years[year]}\t${ids.product[product]}\t${lineMeasures(byYearProduct, cell)}\n`,
+          (cell, year, product) => `${years[year]}\t${ids.product[product]}\t${productMeasures(byYearProduct, cell)}\n`,
         ),
     },
     {
@@ -272,12 +286,12 @@ function computeRollups(state: FileState, ids: RollupIds, places: Places): Rollu
     },
     {
       table: 'sales_by_day_category_region',
-      columns: `sale_date, category_id, region_id, orders, ${LINE_MEASURE_COLUMNS}`,
+      columns: `sale_date, category_id, region_id, orders, ${PRODUCT_MEASURE_COLUMNS}`,
       rows: () =>
         rows(
           byDayCategoryRegion,
           (cell, day, category, region) =>
-            `${dayNames[day]}\t${ids.category[category]}\t${ids.region[region]}\t${byDayCategoryRegion.measures[8][cell]}\t${lineMeasures(
+            `${dayNames[day]}\t${ids.category[category]}\t${ids.region[region]}\t${byDayCategoryRegion.measures[CATEGORY_ORDERS][cell]}\t${productMeasures(
               byDayCategoryRegion,
               cell,
             )}\n`,
@@ -290,7 +304,7 @@ function computeRollups(state: FileState, ids: RollupIds, places: Places): Rollu
         rows(
           byDayRegion,
           (cell, day, region) =>
-            `${dayNames[day]}\t${ids.region[region]}\t${byDayRegion.measures[8][cell]}\t${lineMeasures(byDayRegion, cell)}\n`,
+            `${dayNames[day]}\t${ids.region[region]}\t${byDayRegion.measures[REGION_ORDERS][cell]}\t${lineMeasures(byDayRegion, cell)}\n`,
         ),
     },
     {
@@ -314,9 +328,9 @@ function sumLines(state: FileState, places: Places, dayMonth: Int32Array) {
   const figuresOf = lineFigureReader(lines, places);
   const categoryCount = state.categories.names.length;
 
-  const byMonthProductRegion = new Cells(3, 8);
-  const byDayCategoryRegion = new Cells(3, 9); // measure 8: orders
-  const byDayRegion = new Cells(2, 9);
+  const byMonthProductRegion = new Cells(3, PRODUCT_FIGURES);
+  const byDayCategoryRegion = new Cells(3, PRODUCT_FIGURES + 1); // then orders
+  const byDayRegion = new Cells(2, FIGURES + 1); // then orders
   const orderRevenues = new Float64Array(orders.count);
 
   // The lines of each order, together (a counting sort of line slots by order).
@@ -329,7 +343,7 @@ function sumLines(state: FileState, places: Places, dayMonth: Int32Array) {
     for (let i = 0; i < lines.count; i++) slots[next[lines.order[i]]++] = i;
   }
 
-  const figures = new Float64Array(8);
+  const figures = new Float64Array(FIGURES);
   const seenCategory = new Int32Array(categoryCount).fill(-1);
   for (let o = 0; o < orders.count; o++) {
     const day = orders.day[o];
@@ -345,17 +359,17 @@ function sumLines(state: FileState, places: Places, dayMonth: Int32Array) {
       const category = state.productCategory(product);
       const productCell = byMonthProductRegion.cell(dayMonth[day], product, region);
       const categoryCell = byDayCategoryRegion.cell(day, category, region);
-      for (let m = 0; m < 8; m++) {
+      for (let m = 0; m < PRODUCT_FIGURES; m++) {
         byMonthProductRegion.add(productCell, m, figures[m]);
         byDayCategoryRegion.add(categoryCell, m, figures[m]);
-        byDayRegion.add(dayRegion, m, figures[m]);
       }
+      for (let m = 0; m < FIGURES; m++) byDayRegion.add(dayRegion, m, figures[m]);
       if (seenCategory[category] !== o) {
         seenCategory[category] = o;
-        byDayCategoryRegion.add(categoryCell, 8, 1);
+        byDayCategoryRegion.add(categoryCell, CATEGORY_ORDERS, 1);
       }
     }
-    byDayRegion.add(dayRegion, 8, 1);
+    byDayRegion.add(dayRegion, REGION_ORDERS, 1);
     orderRevenues[o] = orderRevenue;
   }
 
@@ -422,7 +436,7 @@ function* dayProductRows(
   const cellOf = new Map<number, number>();
   const keys: number[] = [];
   const sums: number[][] = [[], [], [], [], []]; // lines, quantity, revenue, costed revenue, cost
-  const figures = new Float64Array(8);
+  const figures = new Float64Array(FIGURES);
   for (let next = 0; next < ordersByDay.length; ) {
     const day = orders.day[ordersByDay[next]];
     cellOf.clear();

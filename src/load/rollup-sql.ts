@@ -1,4 +1,4 @@
-// Maintenance of the aggregation layer (migrations/0002-0005, 0009). An append copies the lines of the orders it
+// Maintenance of the aggregation layer (migrations/0002-0005, 0009, 0010). An append copies the lines of the orders it
 // touches, with everything the rollups group by, into `touched_facts`: before it changes them with negated
 // figures, after it with their new ones. Each additive rollup then aggregates those rows once and applies the
 // net change in one upsert, so its cost follows the size of the change, not of the database, and cells whose
@@ -36,17 +36,22 @@ const CUSTOMER_FILTER: Record<RollupScope, string> = {
 /** The temporary table that collects customers_by_day's old and new contributions during an append. */
 export const deltaTable = (table: string) => `${table}_delta`;
 
-const LINE_MEASURES = `
-  sum(f.lines), sum(f.quantity), sum(f.gross), sum(f.discount), sum(f.revenue), sum(f.shipping_cost),
-  coalesce(sum(f.revenue) FILTER (WHERE f.unit_cost IS NOT NULL), 0), coalesce(sum(f.cost), 0)`;
+/** What the product and category rollups keep of the lines (no analysis reads their gross, discounts or shipping). */
+const PRODUCT_LINE_MEASURES = `
+  sum(f.lines), sum(f.quantity), sum(f.revenue), coalesce(sum(f.revenue) FILTER (WHERE f.unit_cost IS NOT NULL), 0),
+  coalesce(sum(f.cost), 0)`;
+/** The daily region rollup keeps gross, discounts and shipping too: the revenue summary reads them. */
+const LINE_MEASURES = `${PRODUCT_LINE_MEASURES}, sum(f.gross), sum(f.discount), sum(f.shipping_cost)`;
 /** Orders with a line in the cell: a touched order counts -1 before the change and +1 after it. */
 const ORDERS = `count(DISTINCT f.order_id) FILTER (WHERE f.lines > 0) - count(DISTINCT f.order_id) FILTER (WHERE f.lines < 0)`;
 
-const MEASURE_COLUMNS = 'lines, quantity, gross, discount, revenue, shipping, costed_revenue, cost';
+/** The columns of PRODUCT_LINE_MEASURES and LINE_MEASURES, in their order. */
+const PRODUCT_MEASURE_COLUMNS = ['lines', 'quantity', 'revenue', 'costed_revenue', 'cost'];
+const MEASURE_COLUMNS = [...PRODUCT_MEASURE_COLUMNS, 'gross', 'discount', 'shipping'];
 
 export function productRollup(scope: RollupScope): string {
   return `
-SELECT date_trunc('month', f.sale_date)::date, f.product_id, f.region_id, ${LINE_MEASURES}
+SELECT date_trunc('month', f.sale_date)::date, f.product_id, f.region_id, ${PRODUCT_LINE_MEASURES}
 FROM ${FACTS[scope]}
 GROUP BY 1, f.product_id, f.region_id`;
 }
@@ -54,16 +59,14 @@ GROUP BY 1, f.product_id, f.region_id`;
 /** The lines, units and figures the product analyses read, per day, product and region; a rebuild in date order. */
 export function dayProductRegionRollup(scope: RollupScope): string {
   return `
-SELECT f.sale_date, f.product_id, f.region_id, sum(f.lines), sum(f.quantity), sum(f.revenue),
-       coalesce(sum(f.revenue) FILTER (WHERE f.unit_cost IS NOT NULL), 0), coalesce(sum(f.cost), 0)
+SELECT f.sale_date, f.product_id, f.region_id, ${PRODUCT_LINE_MEASURES}
 FROM ${FACTS[scope]}
 GROUP BY f.sale_date, f.product_id, f.region_id
 ${scope === 'all' ? 'ORDER BY f.sale_date' : ''}`;
 }
 
 // A coarser rollup's rebuild from a finer one.
-const SUM_MEASURES = `sum(lines), sum(quantity), sum(gross), sum(discount), sum(revenue), sum(shipping), sum(costed_revenue),
-  sum(cost)`;
+const SUM_MEASURES = PRODUCT_MEASURE_COLUMNS.map((column) => `sum(${column})`).join(', ');
 
 /** The change tables an append fills with each additive rollup's net change before applying it. */
 export const changeTable = (table: string) => `${table}_change`;
@@ -88,7 +91,7 @@ GROUP BY year, product_id`;
 
 export function categoryRollup(scope: RollupScope): string {
   return `
-SELECT f.sale_date, f.category_id, f.region_id, ${ORDERS}, ${LINE_MEASURES}
+SELECT f.sale_date, f.category_id, f.region_id, ${ORDERS}, ${PRODUCT_LINE_MEASURES}
 FROM ${FACTS[scope]}
 GROUP BY f.sale_date, f.category_id, f.region_id`;
 }
@@ -191,8 +194,6 @@ FROM (
 GROUP BY sale_date, previous_sale_date`;
 }
 
-const LINE_TABLE_MEASURES = MEASURE_COLUMNS.split(', ');
-
 /**
  * How an append maintains a rollup. net: its rows from the signed touched facts, applied in one upsert.
  * delta: old and new contributions ($1 the sign) into a delta table, then one upsert. recompute: the touched
@@ -248,17 +249,17 @@ export const ROLLUP_TABLES = {
   dayProduct: net(
     'sales_by_day_product_region',
     ['sale_date', 'product_id', 'region_id'],
-    ['lines', 'quantity', 'revenue', 'costed_revenue', 'cost'],
+    PRODUCT_MEASURE_COLUMNS,
     dayProductRegionRollup,
   ),
-  product: net('sales_by_month_product_region', ['month', 'product_id', 'region_id'], LINE_TABLE_MEASURES, productRollup),
+  product: net('sales_by_month_product_region', ['month', 'product_id', 'region_id'], PRODUCT_MEASURE_COLUMNS, productRollup),
   yearProductRegion: net(
     'sales_by_year_product_region',
     ['year', 'product_id', 'region_id'],
-    LINE_TABLE_MEASURES,
+    PRODUCT_MEASURE_COLUMNS,
     yearProductRegionRollup,
   ),
-  yearProduct: net('sales_by_year_product', ['year', 'product_id'], LINE_TABLE_MEASURES, yearProductRollup),
+  yearProduct: net('sales_by_year_product', ['year', 'product_id'], PRODUCT_MEASURE_COLUMNS, yearProductRollup),
   throughYear: {
     kind: 'recompute',
     table: 'sales_through_year_product_region',
@@ -271,10 +272,10 @@ export const ROLLUP_TABLES = {
   category: net(
     'sales_by_day_category_region',
     ['sale_date', 'category_id', 'region_id'],
-    ['orders', ...LINE_TABLE_MEASURES],
+    ['orders', ...PRODUCT_MEASURE_COLUMNS],
     categoryRollup,
   ),
-  region: net('sales_by_day_region', ['sale_date', 'region_id'], ['orders', ...LINE_TABLE_MEASURES], regionRollup),
+  region: net('sales_by_day_region', ['sale_date', 'region_id'], ['orders', ...MEASURE_COLUMNS], regionRollup),
   customerDays: {
     kind: 'delta',
     table: 'customers_by_day',
