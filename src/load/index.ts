@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { copyRows, copyValue } from '../db/copy.js';
 import * as apply from './apply-sql.js';
 import type { FileState } from './file-state.js';
-import { IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js';
+import { analyzeTables, BULK_TABLES, IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js';
 import { LineSink, lineFigures } from './line-sink.js';
 import { applyDelta, applyNetChange, deltaTable, ROLLUP_TABLES, type Rollup } from './rollup-sql.js';
 import type { SourceFormat } from './source.js';
@@ -138,8 +138,16 @@ async function upsertFacts(exec: Statement): Promise<void> {
   if (superuser) await exec('row triggers again', `SET LOCAL session_replication_role = origin`);
 }
 
+/**
+ * A load that changes more than this share of the stored lines refreshes the planner's statistics of the facts
+ * and rollups, as autovacuum would (its default threshold): it may be off, and it would run after the commit,
+ * when the first questions have been planned on the old estimates.
+ */
+const ANALYZE_SHARE = 0.1;
+
 /** Applies the staged file: dimensions, orders, order lines, rollups, data version. Returns the counts. */
 async function applyStaged(exec: Statement, state: FileState, options: LoadOptions) {
+  const { stored } = (await exec('estimate stored lines', apply.ESTIMATE_STORED_LINES)).rows[0] as { stored: number };
   await exec('drop superseded lines', apply.DROP_SUPERSEDED_LINES, [state.supersededLines]);
   await exec('analyze staging', apply.ANALYZE_STAGING);
   await exec('upsert dimensions', apply.UPSERT_DIMENSIONS);
@@ -166,6 +174,8 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
     await exec('delete orphans', apply.DELETE_ORPHANS);
     for (const rollup of Object.values(ROLLUP_TABLES)) await rebuildRollup(exec, rollup);
   }
+  const changed = counts.inserted + counts.updated + counts.deleted;
+  if (options.mode === 'replace' || changed > ANALYZE_SHARE * stored) await exec('analyze', analyzeTables(BULK_TABLES));
   return counts;
 }
 
