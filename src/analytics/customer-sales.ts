@@ -20,3 +20,11 @@ export function customerSales(params: SqlParams, range: { from: string; to: stri
     GROUP BY customer_id
   )`;
 }
+
+/**
+ * The distinct customers with orders in [from, to] (placeholders or literals), exact, from customers_by_day:
+ * a customer counts on its first order day in the range, the day whose previous order day is before `from`.
+ */
+export const customersInRange = (from: string, to: string) =>
+  `(SELECT coalesce(sum(customers), 0)::bigint FROM customers_by_day
+    WHERE sale_date BETWEEN ${from} AND ${to} AND previous_sale_date < ${from})`;

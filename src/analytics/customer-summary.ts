@@ -1,6 +1,6 @@
 // GET /api/v1/customers/summary: distinct customers, orders, revenue and average order value in a range.
-// Distinct customers are exact and come from customers_by_day: a customer is counted on the first day in
-// the range it ordered, the day whose previous order day is before `from`.
+// Distinct customers are exact and come from customers_by_day (customersInRange).
+import { customersInRange } from './customer-sales.js';
 import { effectiveRange, type Range, type RangeQuery } from './range.js';
 import { hasRange, money, type Queryable } from './sql.js';
 
@@ -15,8 +15,7 @@ export async function customerSummary(db: Queryable, query: RangeQuery): Promise
   const range = await effectiveRange(db, query);
   if (!hasRange(range)) return { ...range, customers: 0, orders: 0, revenue: 0, averageOrderValue: 0 };
   const { rows } = await db.query<Omit<CustomerSummary, 'from' | 'to'>>(
-    `SELECT (SELECT coalesce(sum(customers), 0)::bigint FROM customers_by_day
-             WHERE sale_date BETWEEN $1 AND $2 AND previous_sale_date < $1) AS customers,
+    `SELECT ${customersInRange('$1', '$2')} AS customers,
             coalesce(sum(orders), 0)::bigint AS orders, ${money('coalesce(sum(revenue), 0)')} AS revenue,
             ${money('coalesce(sum(revenue) / nullif(sum(orders), 0), 0)')} AS "averageOrderValue"
      FROM sales_by_day_region WHERE sale_date BETWEEN $1 AND $2`,

@@ -1,6 +1,6 @@
 // GET /api/v1/customers/lifetime-value: each customer's orders, revenue, average order value, first and
 // last order day within the range; revenue desc, then customer code in byte order.
-import { customerSales } from './customer-sales.js';
+import { customerSales, customersInRange } from './customer-sales.js';
 import { effectiveRange, type Range, type RangeQuery } from './range.js';
 import { BYTE_ORDER, hasRange, money, type Page, pageQuery, type Queryable, withoutTotals } from './sql.js';
 
@@ -21,14 +21,18 @@ export async function lifetimeValue(
   const range = await effectiveRange(db, query);
   const page = { limit: query.limit, offset: query.offset };
   if (!hasRange(range)) return { ...range, items: [], ...page, total: 0 };
+  // The page is ranked among the customers whose revenue reaches the page's last place (ties included): only
+  // those are joined to their codes and sorted by them, not every customer of the range; the total comes
+  // from the distinct customers of the range rather than from counting the ranked ones.
   const { rows, first } = await pageQuery<CustomerValue & { total: number }>(
     db,
     page,
     (params, limit, offset) =>
-      `SELECT c.code AS "customerId", c.name, s.orders::bigint AS orders, ${money('s.revenue')} AS revenue,
+      `WITH leaders AS (SELECT * FROM ${customerSales(params, range)} AS sales ORDER BY revenue DESC FETCH FIRST (${limit}::bigint + ${offset}::bigint) ROWS WITH TIES)
+       SELECT c.code AS "customerId", c.name, s.orders::bigint AS orders, ${money('s.revenue')} AS revenue,
               ${money('s.revenue / s.orders')} AS "averageOrderValue", s.first_order AS "firstOrder",
-              s.last_order AS "lastOrder", count(*) OVER () AS total
-       FROM ${customerSales(params, range)} s JOIN customers c USING (customer_id)
+              s.last_order AS "lastOrder", ${customersInRange(params.add(range.from), params.add(range.to))} AS total
+       FROM leaders s JOIN customers c USING (customer_id)
        ORDER BY s.revenue DESC, c.code ${BYTE_ORDER}
        LIMIT ${limit} OFFSET ${offset}`,
   );
