@@ -8,32 +8,20 @@
 // answer is compared with DuckDB's (figures to the cent, counts, the ids in order), and a difference fails
 // the run. Each row is checked against the issue's targets for the size (the 10M column from 10M lines,
 // else the 1M column).
-// The data is generated once (files of 2M lines, kept under .bench/ for DuckDB) and loaded through the
-// load command into the database `sales_bench_api` (DATABASE_URL's server, else an embedded one under
-// .bench/), kept for the next run; BENCH_API_RELOAD=1 loads it again. BENCH_API_ENDPOINTS=a,b times only
-// those endpoints (`products/top`, `customers/segments/champions`).
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import fs from 'node:fs/promises';
+// The data: bench-data.ts (generated once, loaded once into `sales_bench_api`). BENCH_API_ENDPOINTS=a,b
+// times only those endpoints (`products/top`, `customers/segments/champions`).
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader, version as duckdbVersion } from '@duckdb/node-api';
-import pg from 'pg';
 import { SEGMENTS } from '../src/analytics/segments.js';
 import { readConfig } from '../src/config.js';
 import { createPool } from '../src/db/database.js';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
-import { migrate } from '../src/db/migrate.js';
-import { generateSales, salesHeader, writeSalesCsv } from '../src/generate/sales-generator.js';
+import { salesHeader } from '../src/generate/sales-generator.js';
 import { createApp } from '../src/http/app.js';
 import { createLogger } from '../src/logger.js';
-import { projectRoot } from '../src/paths.js';
 import { RefreshScheduler } from '../src/refresh/scheduler.js';
+import { openBenchDatabase, workDir } from './bench-data.js';
 
-const run = promisify(execFile);
 const rows = Number(process.env.BENCH_API_ROWS ?? 10_000_000);
-const CHUNK = 2_000_000;
 const YEAR_WINDOWS = 40;
 const SHORT_LENGTHS = [7, 30, 90];
 const SHORT_WINDOWS_PER_LENGTH = 8;
@@ -43,51 +31,9 @@ const CALENDAR_REPEATS = 10;
 const CALENDAR_REPEATS_CUSTOMER_LISTS = 3;
 const CATEGORY = 'Electronics';
 const REGION = 'Europe';
-const workDir = path.join(projectRoot, '.bench');
 const logger = createLogger('warn').logger;
-const csvOptions = { style: 'standard', extraColumns: true } as const;
 
-// ---- the data: generated files, loaded once into PostgreSQL and, each run, into DuckDB ----
-
-/** The generated files, in load order: disjoint order numbers per file, product and customer codes recur. */
-const chunks = Array.from({ length: Math.ceil(rows / CHUNK) }, (_, index) => {
-  const first = index * CHUNK;
-  const chunkRows = Math.min(CHUNK, rows - first);
-  return {
-    file: path.join(workDir, `bench-api-${index}-${chunkRows}.csv`),
-    lines: () => generateSales({ rows: chunkRows, seed: 100 + index, firstOrder: 1_000_000 + first }),
-  };
-});
-
-async function writeChunks(): Promise<void> {
-  for (const chunk of chunks) if (!existsSync(chunk.file)) await writeSalesCsv(chunk.file, chunk.lines(), csvOptions);
-}
-
-async function prepareDatabase(serverUrl: string, benchUrl: string): Promise<void> {
-  const admin = new pg.Client(serverUrl);
-  await admin.connect();
-  const exists = (await admin.query("SELECT FROM pg_database WHERE datname = 'sales_bench_api'")).rowCount === 1;
-  if (!exists) await admin.query('CREATE DATABASE sales_bench_api');
-  await admin.end();
-  await migrate(benchUrl, logger);
-  const client = new pg.Client(benchUrl);
-  await client.connect();
-  const { rows: counted } = await client.query('SELECT count(*)::bigint AS lines FROM order_items');
-  await client.end();
-  if (Number(counted[0].lines) === rows && !process.env.BENCH_API_RELOAD) return;
-  console.log(`loading ${rows.toLocaleString('en')} generated order lines (once; kept in sales_bench_api)`);
-  for (const [index, chunk] of chunks.entries()) {
-    const started = performance.now();
-    const { stdout } = await run(
-      process.execPath,
-      [path.join(projectRoot, 'dist/src/cli/load.js'), chunk.file, '--mode', index === 0 ? 'replace' : 'append', '--json'],
-      { env: { ...process.env, DATABASE_URL: benchUrl, LOG_LEVEL: 'warn' }, maxBuffer: 1 << 24 },
-    );
-    const outcome = JSON.parse(stdout);
-    if (outcome.run.status !== 'succeeded') throw new Error(`load failed: ${outcome.run.error}`);
-    console.log(`  ${path.basename(chunk.file)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-  }
-}
+// ---- the data: the generated files, read each run into DuckDB ----
 
 /** The CSV's columns with explicit types; the loader's rules applied where it reads a value otherwise. */
 const CSV_TYPES: Record<string, string> = {
@@ -104,7 +50,7 @@ const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
  * attributes (the loader's rule: the last row that mentions one wins; rowid is the files' line order).
  * Discount as the loader reads it: a fraction, or a percentage with `%`; empty is 0.
  */
-async function loadDuckDb(connection: DuckDBConnection): Promise<void> {
+async function loadDuckDb(connection: DuckDBConnection, files: string[]): Promise<void> {
   const columns = salesHeader(true)
     .map((name) => `${sqlText(name)}: ${sqlText(CSV_TYPES[name] ?? 'VARCHAR')}`)
     .join(', ');
@@ -118,7 +64,7 @@ async function loadDuckDb(connection: DuckDBConnection): Promise<void> {
                 WHEN trim("Discount") LIKE '%\\%' ESCAPE '\\' THEN CAST(trim(rtrim(trim("Discount"), '%')) AS DECIMAL(18,8)) * 0.01
                 ELSE CAST(trim("Discount") AS DECIMAL(18,8)) END::DECIMAL(18,8) AS discount,
            coalesce("Shipping Cost", 0) AS shipping, "Unit Cost" AS unit_cost
-    FROM read_csv([${chunks.map((chunk) => sqlText(chunk.file)).join(', ')}], header = true, columns = {${columns}})`);
+    FROM read_csv([${files.map(sqlText).join(', ')}], header = true, columns = {${columns}})`);
   await connection.run(`
     CREATE TABLE products AS
     SELECT product_id, arg_max(product_name, rowid) AS name, arg_max(category, rowid) AS category FROM lines GROUP BY product_id`);
@@ -511,19 +457,13 @@ function target(
 // ---- the run ----
 
 const startedRun = performance.now();
-await fs.mkdir(workDir, { recursive: true });
-await writeChunks();
-const embedded = process.env.DATABASE_URL
-  ? undefined
-  : await startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres-api'), port: 54_398, logger });
-const serverUrl = process.env.DATABASE_URL ?? embedded!.url;
-const benchUrl = Object.assign(new URL(serverUrl), { pathname: '/sales_bench_api' }).toString();
+const database = await openBenchDatabase(rows);
+const benchUrl = database.url;
 const duckdb = await DuckDBInstance.create(':memory:');
 const duck = await duckdb.connect();
 try {
-  await prepareDatabase(serverUrl, benchUrl);
   const duckLoadStarted = performance.now();
-  await loadDuckDb(duck);
+  await loadDuckDb(duck, database.files);
   const duckLoadSeconds = (performance.now() - duckLoadStarted) / 1000;
   const duckLines = Number((await duck.runAndReadAll('SELECT count(*) AS n FROM lines')).getRowObjectsJson()[0].n);
   if (duckLines !== rows) throw new Error(`DuckDB read ${duckLines} lines from the files, not ${rows}`);
@@ -580,5 +520,5 @@ try {
 } finally {
   duck.closeSync();
   duckdb.closeSync();
-  await embedded?.stop();
+  await database.stop();
 }

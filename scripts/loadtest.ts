@@ -1,0 +1,156 @@
+// npm run loadtest: the server under 50 concurrent connections (autocannon), against LOADTEST_ROWS generated
+// lines (default 1,000,000; the data of bench-data.ts), LOADTEST_SECONDS per mix (default 60):
+//   - hello: a bare Koa hello-world in its own process, the yardstick measured in the same run;
+//   - cached: the dashboard's questions over the last 30 days, repeated (answer-cache hits);
+//   - uncached: the same questions, each request a window no earlier request asked (cache misses).
+// The server runs as `npm start` does (its own process, cache on, no schedule); its RSS is read before the
+// mixes and after them. Prints req/s, p50 / p99 latency, errors and each figure against its target.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { addDays } from '../src/analytics/range.js';
+import { projectRoot } from '../src/paths.js';
+import { openBenchDatabase, workDir } from './bench-data.js';
+
+const rows = Number(process.env.LOADTEST_ROWS ?? 1_000_000);
+const seconds = Number(process.env.LOADTEST_SECONDS ?? 60);
+const CONNECTIONS = 50;
+
+/** The questions the dashboard asks of a range. */
+const QUESTIONS = [
+  '/api/v1/revenue',
+  '/api/v1/revenue/by-category',
+  '/api/v1/revenue/by-region',
+  '/api/v1/revenue/trend?interval=day',
+  '/api/v1/products/top?n=10',
+  '/api/v1/customers/summary',
+  '/api/v1/customers/segments',
+  '/api/v1/customers/lifetime-value?limit=10',
+];
+const WINDOW_DAYS = [7, 30, 90, 365];
+const withRange = (question: string, from: string, to: string) =>
+  `${question}${question.includes('?') ? '&' : '?'}from=${from}&to=${to}`;
+
+/** Starts a node script in its own process; resolves with the first line it prints (a port) when asked. */
+function startProcess(script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [path.join(projectRoot, 'dist', script)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function firstLine(child: ChildProcess): Promise<string> {
+  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
+  return chunk.toString().split('\n')[0].trim();
+}
+
+async function waitReady(base: string): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const response = await fetch(`${base}/ready`).catch(() => undefined);
+    if (response?.status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the server at ${base} did not become ready`);
+}
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
+interface Mix {
+  name: string;
+  req: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function hammer(name: string, url: string, nextPath?: () => string): Promise<Mix> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(nextPath ? { requests: [{ setupRequest: (request) => ({ ...request, path: nextPath() }) }] } : {}),
+  });
+  const errors = result.errors + result.timeouts + result.non2xx;
+  return { name, req: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors };
+}
+
+const database = await openBenchDatabase(rows);
+const hello = startProcess('scripts/loadtest-hello.js', process.env);
+const port = await freePort();
+const server = startProcess('src/cli/start.js', {
+  ...process.env,
+  DATABASE_URL: database.url,
+  PORT: String(port),
+  SEED_ON_START: 'false',
+  REFRESH_CRON: '',
+  LOG_LEVEL: 'warn',
+  DATA_DIR: path.join(workDir, 'loadtest-data'),
+  LOG_DIR: path.join(workDir, 'loadtest-logs'),
+});
+try {
+  const helloUrl = `http://127.0.0.1:${await firstLine(hello)}/`;
+  const base = `http://127.0.0.1:${port}`;
+  await waitReady(base);
+  const { to: last } = (await (await fetch(`${base}/api/v1/revenue`)).json()) as { to: string };
+  const first = addDays(last, -29);
+  const dashboard = QUESTIONS.map((question) => withRange(question, first, last));
+  for (const question of dashboard) await fetch(`${base}${question}`); // the cache warmed once
+  const rssBefore = await rssMiB(server.pid!);
+
+  const yardstick = await hammer('bare Koa hello-world', helloUrl);
+  let asked = 0;
+  const cached = await hammer('cached: the dashboard, last 30 days, repeated', base, () => dashboard[asked++ % dashboard.length]);
+  // Each request a window none before it asked: the question, the window's length and its end day all vary.
+  let distinct = 0;
+  const uncached = await hammer('uncached: the dashboard questions over distinct windows', base, () => {
+    const n = distinct++;
+    const question = QUESTIONS[n % QUESTIONS.length];
+    const days = WINDOW_DAYS[Math.floor(n / QUESTIONS.length) % WINDOW_DAYS.length];
+    const end = addDays(last, -Math.floor(n / (QUESTIONS.length * WINDOW_DAYS.length)));
+    return withRange(question, addDays(end, 1 - days), end);
+  });
+  const rssAfter = await rssMiB(server.pid!);
+
+  const growth = rssAfter / rssBefore - 1;
+  const verdict = (met: boolean) => (met ? 'met' : '**not met**');
+  console.log(`\n${rows.toLocaleString('en')} order lines; ${CONNECTIONS} connections, ${seconds} s per mix\n`);
+  console.log('| mix | req/s | p50 ms | p99 ms | errors | target | |');
+  console.log('|---|---|---|---|---|---|---|');
+  const line = (mix: Mix, target: string, met?: boolean) =>
+    console.log(
+      `| ${mix.name} | ${mix.req.toFixed(0)} | ${mix.p50} | ${mix.p99} | ${mix.errors} | ${target} | ${met === undefined ? '' : verdict(met)} |`,
+    );
+  line(yardstick, '');
+  const share = cached.req / yardstick.req;
+  line(
+    cached,
+    `>= 30% of hello-world (${(share * 100).toFixed(0)}%), p99 <= 50 ms, no errors`,
+    share >= 0.3 && cached.p99 <= 50 && cached.errors === 0,
+  );
+  line(uncached, 'p99 <= 250 ms, no errors', uncached.p99 <= 250 && uncached.errors === 0);
+  console.log(
+    `\nserver RSS: ${rssBefore.toFixed(0)} MB before the mixes, ${rssAfter.toFixed(0)} MB after ` +
+      `(${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%; target <= +10%: ${verdict(growth <= 0.1)}); ` +
+      `uncached windows asked: ${distinct}`,
+  );
+} finally {
+  await Promise.all([stop(hello), stop(server)]);
+  await database.stop();
+}
