@@ -58,6 +58,36 @@ class AnswerCache {
 const dataVersion = async (db: Queryable) =>
   Number((await db.query<{ version: string }>('SELECT version FROM data_version')).rows[0].version);
 
+/**
+ * Reads the data version with at most one query in flight: a caller joins the next query to start, never
+ * one already running (its answer may predate a load the caller has seen commit), so each answer still
+ * sees every load committed before its request, while concurrent requests share one round trip instead
+ * of each queueing for a pool connection (most of a cache hit's time under load).
+ */
+export function sharedReads(read: () => Promise<number>): () => Promise<number> {
+  let inFlight: Promise<number> | undefined;
+  let nextRound: Promise<number> | undefined;
+  const start = () => {
+    const query = read();
+    const settled = () => {
+      if (inFlight === query) inFlight = undefined;
+    };
+    query.then(settled, settled);
+    inFlight = query;
+    return query;
+  };
+  return () => {
+    if (!inFlight) return start();
+    nextRound ??= inFlight
+      .catch(() => {})
+      .then(() => {
+        nextRound = undefined;
+        return start();
+      });
+    return nextRound;
+  };
+}
+
 function etagOf(version: number, key: string): string {
   return `"${version}-${createHash('sha256').update(key).digest('base64url').slice(0, 22)}"`;
 }
@@ -83,6 +113,7 @@ function checkRange(params: { from?: string; to?: string }): void {
 
 export function answerer(pool: Pool, options: AnswerCacheOptions) {
   const cache = new AnswerCache(options.maxBytes);
+  const currentVersion = sharedReads(() => dataVersion(pool));
   return async function answer<Params extends { from?: string; to?: string; format?: 'json' | 'csv' }, Answer>(
     ctx: Context,
     params: Params,
@@ -94,7 +125,7 @@ export function answerer(pool: Pool, options: AnswerCacheOptions) {
     const { format: _, ...query } = params;
     const key = JSON.stringify([ctx.path, as, Object.entries(query).sort(([a], [b]) => a.localeCompare(b))]);
 
-    let version = await dataVersion(pool);
+    let version = await currentVersion();
     let json = options.enabled ? cache.get(version, key) : undefined;
     let result: Answer | undefined;
     ctx.status = 200;
