@@ -61,14 +61,23 @@ export function mapColumns(header: string[]): ColumnMap {
       `the header has one column; is the file delimited by ${other[1]}? Columns must be separated by commas`,
     );
   }
-  const index: Partial<Record<ColumnKey, number>> = {};
-  const extras: [number, string][] = [];
-  const seen = new Map<string, string>();
-  header.forEach((raw, position) => {
+  const columnNames = header.map((raw, position) => {
     const name = raw.trim();
     // A column name becomes an attribute key, and may be quoted in an error: it must be text PostgreSQL can store.
     const [unstorable] = unstorableReasons([name]);
     if (unstorable) throw new InputFormatError(`header column ${position + 1} ${unstorable}`);
+    return name;
+  });
+  // A file without its header line: its first row's values would be named as missing, empty or repeated columns.
+  if (!columnNames.some((name) => KEY_BY_NORMALIZED.has(normalizeColumnName(name)))) {
+    throw new InputFormatError(
+      `line 1 names none of the required columns, such as ${REQUIRED_COLUMNS.orderId} or ${REQUIRED_COLUMNS.dateOfSale}: is the header missing?`,
+    );
+  }
+  const index: Partial<Record<ColumnKey, number>> = {};
+  const extras: [number, string][] = [];
+  const seen = new Map<string, string>();
+  columnNames.forEach((name, position) => {
     const normalized = normalizeColumnName(name);
     if (normalized === '') throw new InputFormatError(`header column ${position + 1} has no name`);
     const earlier = seen.get(normalized);

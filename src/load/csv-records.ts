@@ -22,6 +22,12 @@ export interface SourceRecord {
 /** A CR not followed by LF: in a header line, the mark of a file whose lines end in CR only. */
 const BARE_CR = /\r(?!\n)/;
 
+/**
+ * Why a data line holding a CR outside quotes is rejected: read as one line, the rows a CR alone separates
+ * would load as one, the next row's values in this one's last field.
+ */
+export const BARE_CR_REASON = 'holds a CR (carriage return) that does not end the line: lines end in LF or CRLF, not CR alone';
+
 /** A record, checked for text PostgreSQL cannot store: once over its raw text, which holds all its values. */
 function csvRecord(line: number, fields: string[], raw: string, error?: string): SourceRecord {
   const record: SourceRecord = error === undefined ? { line, fields, raw } : { line, fields, raw, error };
@@ -52,6 +58,8 @@ interface Parsed {
   /** Index where the next record starts. */
   next: number;
   newlines: number;
+  /** A CR outside quotes that does not end the record. */
+  bareCr: boolean;
 }
 
 function isBlank(line: string): boolean {
@@ -66,6 +74,7 @@ function parseQuotedRecord(text: string, start: number, final: boolean): Parsed 
   const fields: string[] = [];
   let i = start;
   let newlines = 0;
+  let bareCr = false;
   for (;;) {
     let value: string;
     if (text.charCodeAt(i) === 34 /* " */) {
@@ -92,11 +101,15 @@ function parseQuotedRecord(text: string, start: number, final: boolean): Parsed 
       const comma = text.indexOf(',', i);
       const newline = text.indexOf('\n', i);
       const stop = comma !== -1 && (newline === -1 || comma < newline) ? comma : newline === -1 ? text.length : newline;
+      const after = text.slice(i, stop);
       if (stop === newline || stop === text.length) {
         if (stop === text.length && !final) return undefined;
-        value += text.slice(i, stop).replace(/\r$/, '');
+        const kept = after.replace(/\r$/, '');
+        value += kept;
+        bareCr ||= kept.includes('\r');
       } else {
-        value += text.slice(i, stop);
+        value += after;
+        bareCr ||= after.includes('\r');
       }
       i = stop;
     } else {
@@ -106,6 +119,7 @@ function parseQuotedRecord(text: string, start: number, final: boolean): Parsed 
       if (stop === text.length && !final) return undefined;
       value = text.slice(i, stop);
       if (stop !== comma && value.endsWith('\r')) value = value.slice(0, -1);
+      bareCr ||= value.includes('\r');
       i = stop;
     }
     fields.push(value);
@@ -114,7 +128,7 @@ function parseQuotedRecord(text: string, start: number, final: boolean): Parsed 
       continue;
     }
     const end = i > start && text.charCodeAt(i - 1) === 13 ? i - 1 : i;
-    return { fields, end, next: i + 1, newlines };
+    return { fields, end, next: i + 1, newlines, bareCr };
   }
 }
 
@@ -155,7 +169,10 @@ export class CsvRecordReader {
       }
       const physical = text.charCodeAt(lineEnd - 1) === 13 ? text.slice(pos, lineEnd - 1) : text.slice(pos, lineEnd);
       if (physical.indexOf('"') === -1) {
-        if (!isBlank(physical)) records.push(csvRecord(line, physical.split(','), physical));
+        if (!isBlank(physical)) {
+          const bareCr = physical.indexOf('\r') !== -1;
+          records.push(bareCr ? csvRecord(line, [], physical, BARE_CR_REASON) : csvRecord(line, physical.split(','), physical));
+        }
         pos = lineEnd + 1;
         line++;
         continue;
@@ -169,7 +186,8 @@ export class CsvRecordReader {
         line++;
         continue;
       }
-      records.push(csvRecord(line, parsed.fields, text.slice(pos, parsed.end)));
+      const raw = text.slice(pos, parsed.end);
+      records.push(parsed.bareCr ? csvRecord(line, [], raw, BARE_CR_REASON) : csvRecord(line, parsed.fields, raw));
       line += parsed.newlines + 1;
       pos = parsed.next;
     }

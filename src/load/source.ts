@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { streamArray } from 'stream-json/streamers/stream-array.js';
+import withParser from 'stream-json/utils/with-parser.js';
 import { InputFormatError } from './columns.js';
 import { CsvRecordReader, lineTooLong, MAX_RECORD_CHARS, type SourceRecord } from './csv-records.js';
 import { Utf8Decoder, unstorableReasons } from './utf8.js';
@@ -66,6 +67,9 @@ function cellText(value: unknown): string {
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
+/** An NDJSON line that does not parse. */
+const NOT_JSON = Symbol('not JSON');
+
 /**
  * JSON objects become records under a header made of the first object's keys; keys first seen later go to
  * the line's attributes. Line numbers are NDJSON's physical lines, or an array element's position (1-based).
@@ -78,8 +82,9 @@ class JsonRecordMapper {
     const records: SourceRecord[] = [];
     for (const { line, value, raw } of objects) {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        if (this.header === undefined) throw new InputFormatError(`record ${line} is not a JSON object`);
-        records.push({ line, fields: [], raw, error: 'not a JSON object' });
+        const problem = value === NOT_JSON ? 'not valid JSON' : 'not a JSON object';
+        if (this.header === undefined) throw new InputFormatError(`record ${line} is ${problem}`);
+        records.push({ line, fields: [], raw, error: problem });
         continue;
       }
       const object = value as Record<string, unknown>;
@@ -125,7 +130,7 @@ async function* ndjsonBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<Sou
       try {
         objects.push({ line, value: JSON.parse(raw), raw });
       } catch {
-        objects.push({ line, value: undefined, raw });
+        objects.push({ line, value: NOT_JSON, raw });
       }
     }
     return objects;
@@ -142,10 +147,60 @@ async function* decoded(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
   if (rest) yield rest;
 }
 
+/** A parser token (stream-json): its chunks carry the text of keys, strings and numbers. */
+type JsonToken = { name: string; value?: unknown };
+/** The tokens a value opens with; in the array itself (depth 1), each opens an element. */
+const ELEMENT_STARTS = new Set([
+  'startObject',
+  'startArray',
+  'startString',
+  'startNumber',
+  'nullValue',
+  'trueValue',
+  'falseValue',
+]);
+
+/**
+ * streamArray, refusing an element whose keys, strings and numbers pass MAX_RECORD_CHARS as soon as they do:
+ * the parser hands them over in pieces, while an element is assembled whole (a 50 MB one took ~600 MB).
+ */
+function boundedElements(options?: object) {
+  const elements = streamArray(options);
+  let depth = 0;
+  let element = 0;
+  let size = 0;
+  return (token: JsonToken) => {
+    const { name } = token;
+    if (depth === 1 && ELEMENT_STARTS.has(name)) {
+      element++;
+      size = 0;
+    }
+    if (name === 'startObject' || name === 'startArray') depth++;
+    else if (name === 'endObject' || name === 'endArray') depth--;
+    size += name.endsWith('Chunk') ? (token.value as string).length : 1;
+    if (size > MAX_RECORD_CHARS) {
+      throw new InputFormatError(`element ${element} of the array is longer than 1 MiB (1,048,576 characters)`);
+    }
+    return elements(token as Parameters<typeof elements>[0]);
+  };
+}
+
 async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<SourceRecord[]> {
   const mapper = new JsonRecordMapper();
-  // Decoded here, not by the parser, so that bytes that are not UTF-8 reach the validator (utf8.ts).
-  const elements = Readable.from(decoded(chunks)).pipe(streamArray.withParserAsStream());
+  let blank = true;
+  async function* text() {
+    for await (const piece of decoded(chunks)) {
+      blank &&= piece.trim() === '';
+      yield piece;
+    }
+  }
+  // Decoded here, not by the parser, so that bytes that are not UTF-8 reach the validator (utf8.ts); and
+  // handed over as text (decodeStrings: false), which re-encoding as UTF-8 would turn into U+FFFD.
+  const parse = withParser.asStream(boundedElements as Parameters<typeof withParser.asStream>[0], {
+    packKeys: true,
+    decodeStrings: false,
+  });
+  const elements = Readable.from(text()).pipe(parse);
   let batch: { line: number; value: unknown; raw: string }[] = [];
   try {
     for await (const { key, value } of elements as AsyncIterable<{ key: number; value: unknown }>) {
@@ -156,6 +211,9 @@ async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<
       }
     }
   } catch (error) {
+    if (error instanceof InputFormatError) throw error;
+    // Nothing but white space: empty, as the other formats say.
+    if (blank) return;
     throw new InputFormatError(`not a valid JSON array of objects: ${(error as Error).message}`);
   }
   if (batch.length > 0) yield mapper.toRecords(batch);

@@ -42,6 +42,13 @@ describe('mapColumns', () => {
     );
   });
 
+  it('says the header is missing when the first line names none of the required columns, not that its values repeat', () => {
+    expect(() => mapColumns(['1001', 'P1', 'C1', 'Lamp', 'Home', 'Europe', '2024-01-10', '1', '10', '0', '0', '', ''])).to.throw(
+      InputFormatError,
+      'line 1 names none of the required columns, such as Order ID or Date of Sale: is the header missing?',
+    );
+  });
+
   it('fails on a column named twice', () => {
     expect(() => mapColumns([...BRIEF_HEADER, 'order_id'])).to.throw(InputFormatError, /twice/);
   });

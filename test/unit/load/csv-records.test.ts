@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { InputFormatError } from '../../../src/load/columns.js';
-import { CsvRecordReader, MAX_RECORD_CHARS, type SourceRecord } from '../../../src/load/csv-records.js';
+import { BARE_CR_REASON, CsvRecordReader, MAX_RECORD_CHARS, type SourceRecord } from '../../../src/load/csv-records.js';
 
 /** Feeds `text` in chunks of `size` characters, as a stream would. */
 function read(text: string, size = text.length): SourceRecord[] {
@@ -68,6 +68,17 @@ describe('CsvRecordReader', () => {
     const records = read('a,b\n1,"oops\n2,3\n');
     expect(records[1]).to.deep.include({ line: 2, error: 'unterminated quoted field', raw: '1,"oops' });
     expect(records[2]).to.deep.include({ line: 3, fields: ['2', '3'] });
+  });
+
+  it('rejects a data line holding a CR outside quotes, quoted fields or not, and keeps a CR inside quotes', () => {
+    const records = read('a,b\n1,2\r3,4\n"x",y\rz\n"p\rq",r\r\n5,6\n');
+    expect(records.slice(1).map(({ line, fields, error }) => ({ line, fields, error }))).to.deep.equal([
+      { line: 2, fields: [], error: BARE_CR_REASON },
+      { line: 3, fields: [], error: BARE_CR_REASON },
+      { line: 4, fields: ['p\rq', 'r'], error: undefined },
+      { line: 5, fields: ['5', '6'], error: undefined },
+    ]);
+    expect(records[1].raw).to.equal('1,2\r3,4');
   });
 
   it('keeps text after a closing quote, leniently', () => {
