@@ -2,19 +2,9 @@
 // problem, never a 5xx. Values every parameter must refuse are checked to be a 400 naming that parameter.
 import { expect } from 'chai';
 import { useTestDatabase } from '../../support/database.js';
+import { documentedOperations, type Operation } from '../../support/openapi-operations.js';
 import { load } from '../../support/sales-files.js';
 import { startTestServer, TEST_TOKEN, type TestServer } from '../../support/server.js';
-
-interface Parameter {
-  name: string;
-  in: 'path' | 'query';
-  schema: { type?: string; format?: string; enum?: string[] };
-}
-interface Operation {
-  method: string;
-  path: string;
-  parameters: Parameter[];
-}
 
 /** Raw query-string text (already percent-encoded where it needs to be). */
 const ANY_PARAMETER_REFUSES = ['a%00b', '%00'];
@@ -31,10 +21,7 @@ describe('hostile parameters', () => {
   before(async () => {
     const outcome = await load(db().pool, 'test/fixtures/brief-sample.csv');
     server = await startTestServer(db());
-    const document = await (await fetch(`${server.url}/api/v1/openapi.json`)).json();
-    operations = Object.entries(document.paths as Record<string, Record<string, { parameters: Parameter[] }>>).flatMap(
-      ([route, methods]) => Object.entries(methods).map(([method, operation]) => ({ method, path: route, ...operation })),
-    );
+    operations = await documentedOperations(server.url);
     // Valid path values, so that each query parameter is tried on a resource that exists.
     validPath.id = String(outcome.run.id);
   });
