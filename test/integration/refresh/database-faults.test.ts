@@ -91,7 +91,7 @@ describe('a refresh whose database fails under it', function () {
     it('a statement past statement_timeout (set on the database): the load fails saying so, nothing written; without it the next load succeeds', async () => {
       const name = new URL(db().url).pathname.slice(1);
       const before = await fingerprint(db().pool);
-      await db().pool.query(`ALTER DATABASE ${name} SET statement_timeout = '2s'`);
+      await db().pool.query(`ALTER DATABASE ${name} SET statement_timeout = '3s'`);
       const env = { ...process.env, DATABASE_URL: db().url, DATA_DIR: dir };
       const lock = await lockTable(db().url, 'order_items');
       const failed = await run(process.execPath, ['dist/src/cli/load.js', files.change], { env }).then(
