@@ -1,7 +1,7 @@
 // Holding a load at a chosen step: another session locks a table the step writes (SHARE mode: reads go on,
 // writes wait), so the load's statement waits there for as long as the test needs, however fast the machine.
 // The same way, a lock in ACCESS EXCLUSIVE mode holds the analyses that read a table.
-// The run's step, recorded in refresh_runs as it changes, and pg_blocking_pids() tell when it is there.
+// The run's step, recorded in refresh_runs as it changes, and pg_stat_activity's wait event tell when it is there.
 import pg from 'pg';
 import { until } from './service-process.js';
 

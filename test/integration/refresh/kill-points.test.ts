@@ -69,17 +69,16 @@ describe('a load killed with SIGKILL', function () {
 
   /** The checks after each kill: nothing changed; the next load marks the killed run failed and loads the file. */
   async function expectRecovery(before: Fingerprint, killed: HeldLoad, step: string) {
-    const killedRunId = killed.runId;
     await sessionsGone(db().pool);
     expect(await fingerprint(db().pool)).to.deep.equal(before);
-    expect((await getRun(db().pool, killedRunId))?.status, 'nothing has marked it yet').to.equal('running');
+    expect((await getRun(db().pool, killed.runId))?.status, 'nothing has marked it yet').to.equal('running');
 
     const { stdout } = await run(process.execPath, ['dist/src/cli/load.js', files.change, '--json'], { env: env() });
     const next = JSON.parse(stdout).run;
     expect(next).to.include({ status: 'succeeded', error: null });
     expect(next.counts).to.deep.equal(CHANGE_COUNTS);
-    expect(await getRun(db().pool, killedRunId)).to.include({ status: 'failed', error: INTERRUPTED, phase: null, step: null });
-    expect(await stoppedAt(killedRunId)).to.deep.equal({ name: 'Interrupted', phase: killed.phase, step });
+    expect(await getRun(db().pool, killed.runId)).to.include({ status: 'failed', error: INTERRUPTED, phase: null, step: null });
+    expect(await stoppedAt(killed.runId)).to.deep.equal({ name: 'Interrupted', phase: killed.phase, step });
     expect(await fingerprint(db().pool)).to.deep.equal(control);
   }
 
