@@ -29,6 +29,36 @@ export function createPool(url: string, max = 10): pg.Pool {
   });
 }
 
+/** A client taken out of the pool for a transaction or a session lock; release() gives it back or destroys it. */
+export interface CheckedOut {
+  client: pg.PoolClient;
+  /** Destroys the session when `error` is given or its connection failed; else returns it to the pool. */
+  release(error?: Error): void;
+}
+
+/**
+ * Takes a client out of the pool. Its session can end while it is out (terminated, the server restarted): the
+ * statement in flight fails, then the client reports the closed connection as an 'error' event, which nothing
+ * else hears while the client is out of the pool and which would then end the process. Heard here, and passed
+ * to `onBroken`.
+ */
+export async function checkOut(pool: pg.Pool, onBroken?: (error: Error) => void): Promise<CheckedOut> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (error: Error) => {
+    broken ??= error;
+    onBroken?.(error);
+  };
+  client.on('error', onError);
+  return {
+    client,
+    release(error) {
+      client.removeListener('error', onError);
+      client.release(error ?? broken);
+    },
+  };
+}
+
 export async function openDatabase(config: Config, logger: Logger, options: { migrate?: boolean } = {}): Promise<Database> {
   const embedded = config.databaseUrl
     ? undefined

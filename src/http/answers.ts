@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Pool } from 'pg';
 import type { Queryable } from '../analytics/sql.js';
+import { checkOut } from '../db/database.js';
 import { representation, sendCsv } from './csv.js';
 import { invalidParams } from './problem.js';
 
@@ -137,7 +138,8 @@ export function answerer(pool: Pool, options: AnswerCacheOptions) {
     }
     if (json === undefined) {
       // One snapshot for the version and every query of the analysis: a load committing meanwhile is not seen.
-      const client = await pool.connect();
+      const session = await checkOut(pool);
+      const { client } = session;
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         // Room for the per-product and per-customer aggregates in memory (the default 4MB spills them to disk).
@@ -149,7 +151,7 @@ export function answerer(pool: Pool, options: AnswerCacheOptions) {
         await client.query('ROLLBACK').catch(() => {});
         throw error;
       } finally {
-        client.release();
+        session.release();
       }
       json = JSON.stringify(result);
       if (options.enabled) cache.set(version, key, json);

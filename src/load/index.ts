@@ -5,6 +5,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { copyRows, copyValue } from '../db/copy.js';
+import { checkOut } from '../db/database.js';
 import * as apply from './apply-sql.js';
 import type { FileState } from './file-state.js';
 import { analyzeTables, BULK_TABLES, IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js';
@@ -187,7 +188,8 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
 export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
   const options = { ...loadOptions, tracker: new LoadTracker(loadOptions.onProgress) };
-  const client = await pool.connect();
+  const session = await checkOut(pool);
+  const { client } = session;
   let cancelStatement: (() => void) | undefined;
   let broken: Error | undefined;
   try {
@@ -233,6 +235,6 @@ export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptio
     throw error;
   } finally {
     if (cancelStatement) options.signal?.removeEventListener('abort', cancelStatement);
-    client.release(broken);
+    session.release(broken);
   }
 }

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
+import { type CheckedOut, checkOut } from '../db/database.js';
 import { failInterruptedRuns, findActiveRun, insertRun, type NewRun, type RefreshRun } from './runs.js';
 
 const REFRESH_LOCK_KEY = 7304112002;
@@ -17,26 +18,27 @@ export interface RefreshClaim {
 
 export type ClaimOutcome = { claim: RefreshClaim } | { busy: RefreshRun | undefined };
 
-async function tryLock(pool: Pool): Promise<PoolClient | undefined> {
-  const client = await pool.connect();
+async function tryLock(pool: Pool, logger: Logger): Promise<CheckedOut | undefined> {
+  // The session can end while it holds the lock (the server restarted, the backend terminated), which frees it.
+  const session = await checkOut(pool, (error) => logger.warn({ err: error }, 'the session holding the refresh lock ended'));
   try {
-    const { rows } = await client.query('SELECT pg_try_advisory_lock($1) AS locked', [REFRESH_LOCK_KEY]);
-    if (rows[0].locked) return client;
-    client.release();
+    const { rows } = await session.client.query('SELECT pg_try_advisory_lock($1) AS locked', [REFRESH_LOCK_KEY]);
+    if (rows[0].locked) return session;
+    session.release();
     return undefined;
   } catch (error) {
-    client.release(error as Error);
+    session.release(error as Error);
     throw error;
   }
 }
 
-async function unlock(client: PoolClient): Promise<void> {
+async function unlock(session: CheckedOut): Promise<void> {
   try {
-    await client.query('SELECT pg_advisory_unlock($1)', [REFRESH_LOCK_KEY]);
-    client.release();
+    await session.client.query('SELECT pg_advisory_unlock($1)', [REFRESH_LOCK_KEY]);
+    session.release();
   } catch (error) {
     // A broken session has lost its lock anyway; destroy it rather than return it to the pool.
-    client.release(error as Error);
+    session.release(error as Error);
   }
 }
 
@@ -60,19 +62,19 @@ export async function claimRefresh(
   run: NewRun & { status: 'queued' | 'running' },
 ): Promise<ClaimOutcome> {
   const settled = Date.now() + SETTLE_MS;
-  let client = await tryLock(pool);
-  while (!client) {
+  let session = await tryLock(pool, logger);
+  while (!session) {
     const active = await findActiveRun(pool);
     if (active || Date.now() >= settled) return { busy: active };
     await sleep(SETTLE_POLL_MS);
-    client = await tryLock(pool);
+    session = await tryLock(pool, logger);
   }
   try {
-    await failInterrupted(client, logger);
-    const claimed = await insertRun(client, run);
-    return { claim: { run: claimed, release: () => unlock(client) } };
+    await failInterrupted(session.client, logger);
+    const claimed = await insertRun(session.client, run);
+    return { claim: { run: claimed, release: () => unlock(session) } };
   } catch (error) {
-    await unlock(client);
+    await unlock(session);
     throw error;
   }
 }
@@ -91,11 +93,11 @@ export async function activeRefresh(pool: Pool): Promise<RefreshRun | undefined>
 
 /** At start-up: runs that a killed process left queued or running are recorded as failed (interrupted). */
 export async function recoverInterruptedRuns(pool: Pool, logger: Logger): Promise<void> {
-  const client = await tryLock(pool);
-  if (!client) return; // another process is refreshing right now; its runs are not interrupted
+  const session = await tryLock(pool, logger);
+  if (!session) return; // another process is refreshing right now; its runs are not interrupted
   try {
-    await failInterrupted(client, logger);
+    await failInterrupted(session.client, logger);
   } finally {
-    await unlock(client);
+    await unlock(session);
   }
 }

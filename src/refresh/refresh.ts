@@ -147,6 +147,10 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
       error: message,
       errorDetail: { name: err.name, ...(expected ? {} : { stack: err.stack }) },
       progress: latest,
+    }).catch((recordError) => {
+      // The database went away (what failed the load, often): the load's error is the one to report.
+      log.error({ err: recordError, error: message }, 'refresh failed and could not be recorded; the data is unchanged');
+      throw new Error(message, { cause: err });
     });
     if (busy) log.warn('refresh skipped: another load is running');
     else if (expected) log.warn({ error: message }, 'refresh failed: the source cannot be loaded; the data is unchanged');

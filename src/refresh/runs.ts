@@ -111,13 +111,16 @@ export async function markRunning(pool: Queryable, id: number, bytesTotal: numbe
   );
 }
 
-/** Runs left queued or running by a process that died; only safe to call while holding the refresh lock. */
+/**
+ * Runs left queued or running by a process that died; only safe to call while holding the refresh lock. Like
+ * every finished run they have no phase or step; where the run stopped is kept in error_detail.
+ */
 export async function failInterruptedRuns(pool: Queryable): Promise<number[]> {
   const { rows } = await pool.query<{ id: number }>(
     `UPDATE refresh_runs
      SET status = 'failed', finished_at = now(), started_at = coalesce(started_at, created_at),
          error = 'interrupted: the process running this refresh stopped before it finished; no data was changed',
-         error_detail = '{"name":"Interrupted"}'
+         error_detail = jsonb_build_object('name', 'Interrupted', 'phase', phase, 'step', step), phase = NULL, step = NULL
      WHERE status IN ('queued', 'running') RETURNING id::integer AS id`,
   );
   return rows.map((row) => row.id);

@@ -1,6 +1,7 @@
 // The refresh scheduler: Bree runs jobs/refresh in a worker thread on the configured cron schedule, and for
 // each run the API queues. The main thread stays free to answer requests while a load runs.
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Bree from 'bree';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
@@ -30,10 +31,12 @@ export interface SchedulerOptions {
 }
 
 const SCHEDULED_JOB = 'scheduled-refresh';
+/** How often a run that could not be recorded as failed (the database away) is tried again. */
+const RECORD_RETRY_MS = 1000;
 
 export class RefreshScheduler {
   private readonly bree: Bree;
-  private readonly runs = new Map<string, { finished?: RefreshRun; done: () => void }>();
+  private readonly runs = new Map<string, { finished?: RefreshRun; failed?: string; done: () => void }>();
   private stopping = false;
 
   constructor(private readonly options: SchedulerOptions) {
@@ -99,14 +102,11 @@ export class RefreshScheduler {
       });
       await this.bree.run(name);
       await ended;
-      const finished = this.runs.get(name)?.finished;
+      const { finished, failed } = this.runs.get(name) ?? {};
       if (finished) return finished;
-      // The worker died before it could record an outcome: the load was rolled back with its connection.
-      return await finishRun(this.options.pool, claim.run.id, {
-        status: 'failed',
-        error: 'the refresh worker stopped before the run finished; no data was changed',
-        errorDetail: { name: 'WorkerExited' },
-      });
+      // The worker ended without recording an outcome (it died, or the database went away): its load was
+      // rolled back with its connection.
+      return await this.recordFailure(claim.run.id, failed);
     } catch (error) {
       this.options.logger.error({ err: error, runId: claim.run.id }, 'could not run the refresh worker');
       const run = await getRun(this.options.pool, claim.run.id);
@@ -141,6 +141,27 @@ export class RefreshScheduler {
     await this.bree.stop();
   }
 
+  /**
+   * Records a run whose worker could not as failed, with the worker's reason when it gave one. While the
+   * database is away, tries again each RECORD_RETRY_MS until it answers (or the scheduler stops), so the run
+   * does not read `running` once it is back.
+   */
+  private async recordFailure(runId: number, reason: string | undefined): Promise<RefreshRun> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await finishRun(this.options.pool, runId, {
+          status: 'failed',
+          error: reason ?? 'the refresh worker stopped before the run finished; no data was changed',
+          errorDetail: { name: reason ? 'WorkerFailed' : 'WorkerExited' },
+        });
+      } catch (error) {
+        if (this.stopping) throw error;
+        if (attempt === 1) this.options.logger.warn({ err: error, runId }, 'cannot record the failed run yet; trying again');
+        await sleep(RECORD_RETRY_MS);
+      }
+    }
+  }
+
   private jobData(request: RefreshJobData['request']): RefreshJobData {
     return { databaseUrl: this.options.databaseUrl, logLevel: this.options.config.log.level, request };
   }
@@ -151,6 +172,10 @@ export class RefreshScheduler {
     else if ('finished' in message) {
       const run = this.runs.get(name);
       if (run) run.finished = message.finished;
-    } else this.options.logger.error({ job: name, error: message.failed }, 'refresh worker failed');
+    } else {
+      const run = this.runs.get(name);
+      if (run) run.failed = message.failed;
+      this.options.logger.error({ job: name, error: message.failed }, 'refresh worker failed');
+    }
   }
 }
