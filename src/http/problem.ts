@@ -1,5 +1,6 @@
 // Errors as RFC 9457 problem details. Handlers throw HttpProblem for the client's mistakes; anything else is
-// our fault: a 500 whose body says only that, while the log has the cause under the request's id.
+// our fault: a 500 whose body says only that, while the log has the cause under the request's id; the
+// database away (restarted, unreachable): a 503 with Retry-After.
 
 import { STATUS_CODES } from 'node:http';
 import type { Context, Next } from 'koa';
@@ -50,6 +51,17 @@ const EMPTY_ERRORS: Record<number, (ctx: Context) => string> = {
   501: (ctx) => `${ctx.method} is not supported`,
 };
 
+/** PostgreSQL error classes meaning the database is away or refusing sessions, not that the query is wrong. */
+const UNAVAILABLE_SQLSTATES = /^(08|57P0[123]|53300)/;
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
+/** The database went away (restarted, the session ended) or cannot be reached: a 503 the client may retry. */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.test(code) || UNAVAILABLE_NODE_CODES.has(code))) return true;
+  return typeof message === 'string' && /^Connection terminated/.test(message);
+}
+
 export function problems() {
   return async (ctx: Context, next: Next) => {
     try {
@@ -65,6 +77,10 @@ export function problems() {
       } else if (isExposedHttpError(error)) {
         if (error.headers) ctx.set(error.headers);
         send(ctx, error.status, error.message);
+      } else if (isDatabaseUnavailable(error)) {
+        ctx.log?.warn({ err: error }, 'the database is unavailable');
+        ctx.set('Retry-After', '5');
+        send(ctx, 503, 'the database is not answering; try again in a few seconds');
       } else {
         ctx.log?.error({ err: error }, 'request failed');
         send(ctx, 500, 'the server failed to answer this request; the log has the details under this request id', {

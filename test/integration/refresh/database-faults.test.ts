@@ -148,13 +148,17 @@ describe('a refresh whose database fails under it', function () {
         const { id, lock } = await heldRefresh(service, url, pool);
         const readers = await lockTable(url, 'sales_by_day_region', 'ACCESS EXCLUSIVE');
         const answer = fetch(`${service.url}/api/v1/revenue`).then(
-          (response) => response.status,
+          async (response) => [response.status, response.headers.get('retry-after'), (await response.json()).detail],
           (error) => error,
         );
         await waitingForLocks(pool, 2);
         await server!.stop();
         await Promise.all([lock.release(), readers.release()]);
-        expect(await answer, 'the answer in flight').to.equal(500);
+        expect(await answer, 'the answer in flight').to.deep.equal([
+          503,
+          '5',
+          'the database is not answering; try again in a few seconds',
+        ]);
         const away = await until('/ready to answer 503', async () => {
           const response = await fetch(`${service.url}/ready`);
           return response.status === 503 ? response.json() : undefined;
