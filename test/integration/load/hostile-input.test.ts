@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { BRIEF_HEADER } from '../../../src/generate/sales-generator.js';
 import type { LoadCounts } from '../../../src/load/index.js';
 import type { RefreshRun } from '../../../src/refresh/runs.js';
 import { type TestDatabase, useTestDatabase } from '../../support/database.js';
@@ -28,23 +29,7 @@ const run = promisify(execFile);
 const LOAD = path.resolve('dist/src/cli/load.js');
 const FIXTURES = path.resolve('test/fixtures/hostile');
 
-const COLUMNS = [
-  'Order ID',
-  'Product ID',
-  'Customer ID',
-  'Product Name',
-  'Category',
-  'Region',
-  'Date of Sale',
-  'Quantity Sold',
-  'Unit Price',
-  'Discount',
-  'Shipping Cost',
-  'Payment Method',
-  'Customer Name',
-  'Customer Email',
-  'Customer Address',
-];
+const COLUMNS = BRIEF_HEADER;
 const HEADER = COLUMNS.join(',');
 
 /** A row in the header's order, as the fixtures write it: order `o` is product P`o`. */
