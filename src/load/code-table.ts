@@ -11,7 +11,7 @@ function mix(h: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
-function hashText(text: string): number {
+export function hashText(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return mix(h);

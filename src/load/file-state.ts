@@ -2,9 +2,13 @@
 // key with its figures, and the latest product and customer attributes. Pure: the streaming side of the load
 // keeps it. Compact by design (codes in CodeTables, order and line fields in typed arrays, line keys in a
 // KeyTable over them): a million-line file (584k orders, 118k customers) keeps about 110 MB here.
+// Orders and lines are kept for one part of the file at a time (stream-rows.ts): a large file reaches this
+// sorted into parts by order, every row of an order in the same part, so each part's orders and lines can go
+// once it is written (nextPart). Products, customers and names are the whole file's; as parts do not come in
+// line order, their attributes are those of the highest line that mentions them rather than of the latest call.
 
 import { CodeTable } from './code-table.js';
-import { DECIMAL_PLACES, decimalUnits } from './decimal.js';
+import { decimalUnits } from './decimal.js';
 import { KeyTable } from './key-table.js';
 import type { SaleLine } from './validate-line.js';
 
@@ -29,7 +33,7 @@ export interface Accepted {
 export type Verdict = Accepted | { accepted: false; reasons: string[] };
 
 /** A list of distinct strings, each with a small integer id. */
-class NameTable {
+export class NameTable {
   readonly names: string[] = [];
   private readonly ids = new Map<string, number>();
 
@@ -70,6 +74,8 @@ class Columns<C extends Record<string, TypedColumn>> {
 
 const ints = (capacity: number) => new Int32Array(capacity);
 const units = (capacity: number): UnitsColumn => new Uint32Array(capacity);
+const orderColumns = () =>
+  new Columns((n) => ({ customer: ints(n), day: ints(n), region: ints(n), payment: ints(n), firstLine: ints(n) }));
 const lineColumns = () =>
   new Columns((n) => ({
     line: ints(n),
@@ -140,22 +146,13 @@ export class FileState {
   /** The file's order codes; an order's index is its code's id. */
   private orderCodeTable = new CodeTable();
   private orderCount = 0;
-  private readonly orderFields = new Columns((n) => ({
-    customer: ints(n),
-    day: ints(n),
-    region: ints(n),
-    payment: ints(n),
-    firstLine: ints(n),
-  }));
+  private orderFields = orderColumns();
   /** Each line slot's key: order index (a) and product index (b). */
   private lineKeys = new KeyTable(2);
   private lineFields = lineColumns();
   private lineTotal = 0;
-  /** The most decimal places any figure had (price, shipping, cost; discount apart); Infinity: too many. */
-  private moneyPlaces = 0;
-  private discountPlaces = 0;
-  /** False once a figure is too large to be exact in a double (NaN units). */
-  private figuresExact = true;
+  /** The orders of earlier parts: an order's index in the file is this plus its index in its part. */
+  private orderBase = 0;
 
   /** The file's customer codes; a customer's index is its code's id. */
   private customerCodes = new CodeTable();
@@ -163,12 +160,15 @@ export class FileState {
   private readonly customerNames: string[] = [];
   private readonly customerEmails: string[] = [];
   private readonly customerAddresses: (string | null)[] = [];
+  /** The line the attributes are from. */
+  private readonly customerLines: number[] = [];
   private customerTotal = 0;
 
   private readonly productIndex = new Map<string, number>();
   private readonly productCodes: string[] = [];
   private readonly productNames: string[] = [];
   private readonly productCategories: number[] = [];
+  private readonly productLines: number[] = [];
 
   readonly days = new NameTable();
   readonly regions = new NameTable();
@@ -194,7 +194,7 @@ export class FileState {
       c.firstLine[order] = line;
     }
 
-    const product = this.rememberProduct(row);
+    const product = this.rememberProduct(row, line);
     let slot = this.lineKeys.find(order, product);
     let supersedes: number | undefined;
     if (slot === -1) {
@@ -207,46 +207,44 @@ export class FileState {
     }
     this.rememberFigures(slot, row, line);
     // The order's customer is the row's: a row that names another one is a conflict.
-    this.rememberCustomer(this.orderFields.columns.customer[order], row);
-    return { accepted: true, order, product, supersedes };
+    this.rememberCustomer(this.orderFields.columns.customer[order], row, line);
+    return { accepted: true, order: this.orderBase + order, product, supersedes };
   }
 
   private rememberFigures(slot: number, row: SaleLine, line: number): void {
     const c = this.lineFields.columns;
     c.line[slot] = line;
     c.quantity[slot] = row.quantity;
-    this.setUnits('price', slot, this.money(row.unitPrice));
-    this.setUnits('shipping', slot, this.money(row.shippingCost));
-    this.setUnits('cost', slot, row.unitCost === null ? 0 : this.money(row.unitCost) + 1);
+    this.setUnits('price', slot, decimalUnits(row.unitPrice));
+    this.setUnits('shipping', slot, decimalUnits(row.shippingCost));
+    this.setUnits('cost', slot, row.unitCost === null ? 0 : decimalUnits(row.unitCost) + 1);
     this.setUnits('discount', slot, decimalUnits(row.discount));
-    this.discountPlaces = Math.max(this.discountPlaces, decimalPlaces(row.discount));
   }
 
-  private money(text: string): number {
-    this.moneyPlaces = Math.max(this.moneyPlaces, decimalPlaces(text));
-    return decimalUnits(text);
-  }
-
+  /** A figure beyond DECIMAL_PLACES or exact doubles is NaN units: its sums are the database's (FigurePlaces). */
   private setUnits(column: 'price' | 'discount' | 'shipping' | 'cost', slot: number, value: number): void {
     const columns = this.lineFields.columns;
-    if (!(value <= 0xffffffff)) {
-      if (Number.isNaN(value)) this.figuresExact = false;
-      else if (columns[column] instanceof Uint32Array) columns[column] = Float64Array.from(columns[column]);
-    }
+    if (value > 0xffffffff && columns[column] instanceof Uint32Array) columns[column] = Float64Array.from(columns[column]);
     columns[column][slot] = value;
   }
 
-  /** The valid lines of the file, last row of each line key; read-only views (empty after releaseLines()). */
+  /** The valid lines of this part, last row of each line key, by their order's index in the part; read-only views. */
   lines(): LineColumns {
     return { count: this.lineKeys.size, order: this.lineKeys.a, product: this.lineKeys.b, ...this.lineFields.columns };
   }
 
+  /** This part's orders, by their index in the part. */
   orderColumns(): OrderColumns {
     const { customer, day, region, payment } = this.orderFields.columns;
     return { count: this.orderCount, customer, day, region, payment };
   }
 
-  /** The file's order codes, by order index. */
+  /** The index in the file of this part's first order. */
+  get firstOrder(): number {
+    return this.orderBase;
+  }
+
+  /** This part's order codes, by their index in the part. */
   *orderCodes(): Generator<string> {
     for (let order = 0; order < this.orderCodeTable.size; order++) yield this.orderCodeTable.code(order);
   }
@@ -265,13 +263,20 @@ export class FileState {
   }
 
   /**
-   * Lets the codes, the attributes and the line-key lookup go once the file is read and its dimensions
-   * written: what is left (indexes, figures, names of days, regions and categories) is what the rollups need,
-   * and the memory goes to summing them.
+   * This part's orders and lines are written and summed: lets them go. The next part's orders are numbered on
+   * from this one's; only the count of lines is kept.
    */
-  releaseCodes(): void {
-    this.lineKeys.seal();
+  nextPart(): void {
+    this.orderBase += this.orderCount;
     this.orderCodeTable = new CodeTable();
+    this.orderCount = 0;
+    this.orderFields = orderColumns();
+    this.lineKeys = new KeyTable(2);
+    this.lineFields = lineColumns();
+  }
+
+  /** Lets the codes and the attributes go once the file is read and its dimensions written. */
+  releaseCodes(): void {
     this.customerCodes = new CodeTable();
     this.customerNames.length = 0;
     this.customerEmails.length = 0;
@@ -281,24 +286,9 @@ export class FileState {
     this.productNames.length = 0;
   }
 
-  /** Lets the lines go once the rollups are summed: from then on only their count is kept. */
-  releaseLines(): void {
-    this.lineKeys = new KeyTable(2);
-    this.lineFields = lineColumns();
-  }
-
-  /** The number of valid lines (last row of each line key), also after releaseLines(). */
+  /** The number of valid lines of the file so far (last row of each line key). */
   get lineCount(): number {
     return this.lineTotal;
-  }
-
-  /**
-   * How many decimal places the line figures need (money, discount), or undefined when some figure has more
-   * than DECIMAL_PLACES or is too large to be exact in a double: its sums must then be computed by the database.
-   */
-  figurePlaces(): { money: number; discount: number } | undefined {
-    const { moneyPlaces: money, discountPlaces: discount } = this;
-    return this.figuresExact && money <= DECIMAL_PLACES && discount <= DECIMAL_PLACES ? { money, discount } : undefined;
   }
 
   /** How a row disagrees with its order's first valid row: one reason per field. */
@@ -326,7 +316,7 @@ export class FileState {
     return this.supersededLines.length;
   }
 
-  /** Each order of the file with its head. */
+  /** Each order of this part with its head. */
   *orders(): Generator<[string, OrderHead]> {
     let order = 0;
     for (const code of this.orderCodes()) yield [code, this.orderHead(order++)];
@@ -368,12 +358,15 @@ export class FileState {
       this.customerNames.push('');
       this.customerEmails.push('');
       this.customerAddresses.push(null);
+      this.customerLines.push(0);
     }
     return id;
   }
 
   /** The last valid row that mentions a customer wins; most rows repeat what is known and allocate nothing. */
-  private rememberCustomer(id: number, row: SaleLine): void {
+  private rememberCustomer(id: number, row: SaleLine, line: number): void {
+    if (line < this.customerLines[id]) return;
+    this.customerLines[id] = line;
     if (this.customerNames[id] !== row.customerName) this.customerNames[id] = detach(row.customerName);
     if (this.customerEmails[id] !== row.customerEmail) this.customerEmails[id] = detach(row.customerEmail);
     if (this.customerAddresses[id] !== row.customerAddress) {
@@ -381,7 +374,7 @@ export class FileState {
     }
   }
 
-  private rememberProduct(row: SaleLine): number {
+  private rememberProduct(row: SaleLine, line: number): number {
     let id = this.productIndex.get(row.productCode);
     if (id === undefined) {
       id = this.productCodes.length;
@@ -390,16 +383,14 @@ export class FileState {
       this.productCodes.push(copy);
       this.productNames.push(detach(row.productName));
       this.productCategories.push(this.categories.id(row.category));
+      this.productLines.push(line);
       return id;
     }
+    if (line < this.productLines[id]) return id;
+    this.productLines[id] = line;
     if (this.productNames[id] !== row.productName) this.productNames[id] = detach(row.productName);
     if (this.categories.names[this.productCategories[id]] !== row.category)
       this.productCategories[id] = this.categories.id(row.category);
     return id;
   }
-}
-
-function decimalPlaces(canonical: string): number {
-  const point = canonical.indexOf('.');
-  return point === -1 ? 0 : canonical.length - point - 1;
 }

@@ -1,11 +1,12 @@
 // A load into an empty database (no orders, lines, products or customers), the first load of any deployment:
 // the loader numbers orders, products and customers itself and COPYs order lines straight into order_items
 // while the file streams, into tables whose keys and indexes are dropped for the load and created again
-// before the commit (one sort per index, one set-based pass per foreign key). Orders, products and customers
-// follow from what the file said, and the rollups are summed from it (file-rollups.ts).
+// before the commit (one sort per index, one set-based pass per foreign key). Each part's orders follow it;
+// products and customers follow the file, and the rollups are summed from it (file-rollups.ts).
 import type { PoolClient } from 'pg';
 import { copyText, copyValue } from '../db/copy.js';
-import { fileRollups, type RollupIds } from './file-rollups.js';
+import type { Places } from './figure-places.js';
+import { FileRollups, type RollupIds } from './file-rollups.js';
 import type { Accepted, FileState } from './file-state.js';
 import { LineSink, lineFigures } from './line-sink.js';
 import { ROLLUP_TABLES } from './rollup-sql.js';
@@ -113,13 +114,26 @@ function itemRow(order: number, product: number, row: SaleLine): string {
   return `${idOf(order)}\t${idOf(product)}\t${lineFigures(row)}`;
 }
 
-/** Streams kept rows into order_items (a repeated line key's winner at the end) and rejected ones into refresh_rejects. */
+/**
+ * Streams kept rows into order_items (a repeated line key's winner at the end) and rejected ones into
+ * refresh_rejects; after each part of the file, its orders into orders, and its lines into the rollups' sums.
+ */
 class TableSink extends LineSink {
   /** Line keys the file repeats, with the winning row so far. */
   readonly repeated = new Map<string, { order: number; product: number; row: string }>();
 
-  constructor(client: PoolClient, runId: number) {
+  constructor(
+    client: PoolClient,
+    runId: number,
+    readonly rollups: FileRollups,
+    private readonly options: StepOptions,
+  ) {
     super(client, runId, COPY_ORDER_ITEMS);
+  }
+
+  async endPart(state: FileState, places: Places | undefined): Promise<void> {
+    await this.between(() => step(this.options, 'copy orders', () => copyOrders(this.client, state)));
+    await step(this.options, 'sum rollups of the part', async () => this.rollups.addPart(state, places));
   }
 
   keep(_line: number, row: SaleLine, { order, product, supersedes }: Accepted): void {
@@ -151,14 +165,8 @@ async function idsOfNames(client: PoolClient, table: string, id: string, names: 
   return Int32Array.from(names, (name) => byName.get(name)!);
 }
 
-/** Products, customers and orders, numbered by their indexes in the file. */
-async function copyDimensionsAndOrders(
-  client: PoolClient,
-  state: FileState,
-  regions: Int32Array,
-  payments: Int32Array,
-  categories: Int32Array,
-) {
+/** Products and customers, numbered by their indexes in the file. */
+async function copyDimensions(client: PoolClient, state: FileState, categories: Int32Array) {
   const v = copyValue;
   await copyText(
     client,
@@ -180,15 +188,23 @@ async function copyDimensionsAndOrders(
         yield `${idOf(index++)}\t${v(code)}\t${v(c.name)}\t${v(c.email)}\t${v(c.address)}\n`;
     })(),
   );
+}
+
+/** The orders of the state's part, numbered by their indexes in the file. */
+async function copyOrders(client: PoolClient, state: FileState) {
+  const regions = await idsOfNames(client, 'regions', 'region_id', state.regions.names);
+  const payments = await idsOfNames(client, 'payment_methods', 'payment_method_id', state.payments.names);
+  const v = copyValue;
   const orders = state.orderColumns();
   const days = state.days.names;
+  const first = state.firstOrder;
   await copyText(
     client,
     COPY_ORDERS,
     (function* () {
       let index = 0;
       for (const code of state.orderCodes()) {
-        yield `${idOf(index)}\t${v(code)}\t${idOf(orders.customer[index])}\t${regions[orders.region[index]]}\t${
+        yield `${idOf(first + index)}\t${v(code)}\t${idOf(orders.customer[index])}\t${regions[orders.region[index]]}\t${
           payments[orders.payment[index]]
         }\t${days[orders.day[index]]}\n`;
         index++;
@@ -197,7 +213,7 @@ async function copyDimensionsAndOrders(
   );
 }
 
-export interface FreshLoadOptions extends StreamOptions, StepOptions {
+export interface FreshLoadOptions extends StreamOptions {
   mode: 'append' | 'replace';
   runId: number;
 }
@@ -215,7 +231,7 @@ export async function loadIntoEmptyDatabase(
   const { rows: keys } = await exec('read keys and indexes', KEYS_AND_INDEXES, [BULK_TABLES]);
   for (const key of keys) await exec(key.drop_statement, key.drop_statement);
 
-  const sink = new TableSink(client, options.runId);
+  const sink = new TableSink(client, options.runId, new FileRollups(options.directory), options);
   const streamed = await step(options, 'stream file into order_items', () => sink.stream(file, options));
   const { state } = streamed;
   await sink.replaceRepeated(exec);
@@ -227,15 +243,12 @@ export async function loadIntoEmptyDatabase(
     product: Int32Array.from({ length: state.productCount }, (_, index) => idOf(index)),
     customer: Int32Array.from({ length: state.customerCount }, (_, index) => idOf(index)),
   };
-  const payments = await idsOfNames(client, 'payment_methods', 'payment_method_id', state.payments.names);
-  await step(options, 'copy products, customers, orders', () =>
-    copyDimensionsAndOrders(client, state, ids.region, payments, ids.category),
-  );
+  await step(options, 'copy products, customers', () => copyDimensions(client, state, ids.category));
   await exec('continue identity sequences', CONTINUE_SEQUENCES);
   state.releaseCodes();
 
   // PostgreSQL builds the facts' keys and indexes (one multi-statement query: no round trip between them)
-  // while this thread sums the rollups; the rollups' own keys follow their rows.
+  // while this thread readies the rollups; the rollups' own keys follow their rows.
   const creates = (relations: (relation: string) => boolean) =>
     (keys as KeyDefinition[])
       .filter((key) => relations(key.relation))
@@ -246,7 +259,7 @@ export async function loadIntoEmptyDatabase(
   const facts = BULK_TABLES.filter((relation) => !isRollup(relation));
   const factsIndexed = exec('create keys and indexes of the facts', `${creates((r) => !isRollup(r))};\n${analyzeTables(facts)}`);
   factsIndexed.catch(() => {}); // awaited below; this only keeps a failure from counting as unhandled meanwhile
-  const rollups = await step(options, 'sum rollups of the file', async () => fileRollups(state, ids));
+  const rollups = sink.rollups.rows(state, ids);
   await factsIndexed;
   if (rollups === undefined) {
     options.logger?.debug('figures beyond exact double sums: rollups rebuilt by the database');

@@ -2,6 +2,9 @@
 // Streams a file through parse -> validate -> in-file bookkeeping -> COPY into staging, then applies it with
 // set-based SQL in ONE transaction: readers see the old data until the commit, and a failure changes nothing.
 // A first load (an empty database) streams straight into the final tables instead (fresh-load.ts).
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { copyRows, copyValue } from '../db/copy.js';
@@ -54,6 +57,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Receives each step's duration at debug level. */
   logger?: Logger;
+  /** The bytes of file per part, whatever its size (tests); default: by the file's size (stream-rows.ts). */
+  partBytes?: number;
 }
 
 /** Another load holds the lock; nothing was changed. */
@@ -73,16 +78,22 @@ class StagingSink extends LineSink {
   keep(line: number, row: SaleLine): void {
     this.lines += `${line}\t${copyValue(row.orderCode)}\t${copyValue(row.productCode)}\t${lineFigures(row)}`;
   }
+
+  async endPart(state: FileState): Promise<void> {
+    const v = copyValue;
+    await this.between(() =>
+      copyRows(
+        this.client,
+        apply.COPY_ORDERS,
+        state.orders(),
+        ([code, o]) => `${v(code)}\t${v(o.customerCode)}\t${v(o.region)}\t${v(o.paymentMethod)}\t${o.saleDate}\n`,
+      ),
+    );
+  }
 }
 
 async function stageDimensions(client: PoolClient, state: FileState): Promise<void> {
   const v = copyValue;
-  await copyRows(
-    client,
-    apply.COPY_ORDERS,
-    state.orders(),
-    ([code, o]) => `${v(code)}\t${v(o.customerCode)}\t${v(o.region)}\t${v(o.paymentMethod)}\t${o.saleDate}\n`,
-  );
   await copyRows(client, apply.COPY_PRODUCTS, state.products(), ([code, p]) => `${v(code)}\t${v(p.name)}\t${v(p.category)}\n`);
   await copyRows(
     client,
@@ -187,8 +198,13 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
  */
 export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
-  const options = { ...loadOptions, tracker: new LoadTracker(loadOptions.onProgress) };
-  const session = await checkOut(pool);
+  // The parts of a large file and the rollups' sorted runs: removed with the load, whatever its outcome.
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'sales-analytics-load-'));
+  const options = { ...loadOptions, directory, tracker: new LoadTracker(loadOptions.onProgress) };
+  const session = await checkOut(pool).catch(async (error) => {
+    await rm(directory, { recursive: true, force: true });
+    throw error;
+  });
   const { client } = session;
   let cancelStatement: (() => void) | undefined;
   let broken: Error | undefined;
@@ -214,7 +230,7 @@ export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptio
       await client.query(apply.CREATE_STAGING);
       const sink = new StagingSink(client, options.runId);
       streamed = await step(options, 'stream file into staging', () => sink.stream(file, options));
-      await step(options, 'stage orders, products, customers', () => stageDimensions(client, streamed.state));
+      await step(options, 'stage products, customers', () => stageDimensions(client, streamed.state));
       applied = await applyStaged(exec, streamed.state, options);
     }
     const dataVersion = Number((await exec('bump data version', apply.BUMP_DATA_VERSION)).rows[0].version);
@@ -236,5 +252,6 @@ export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptio
   } finally {
     if (cancelStatement) options.signal?.removeEventListener('abort', cancelStatement);
     session.release(broken);
+    await rm(directory, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,8 @@
 // written between two batches (a connection runs one COPY at a time).
 import type { PoolClient } from 'pg';
 import { CopyWriter, copyText, copyTextArray, copyValue } from '../db/copy.js';
-import type { Accepted } from './file-state.js';
+import type { Places } from './figure-places.js';
+import type { Accepted, FileState } from './file-state.js';
 import { type RowSink, type StreamedFile, type StreamOptions, streamRows } from './stream-rows.js';
 import { storableText } from './utf8.js';
 import type { SaleLine } from './validate-line.js';
@@ -33,6 +34,8 @@ export abstract class LineSink implements RowSink {
 
   abstract keep(line: number, row: SaleLine, accepted: Accepted): void;
 
+  abstract endPart(state: FileState, places: Places | undefined): Promise<void>;
+
   reject(line: number, reasons: string[], raw: string): void {
     // A reason quotes the file's values, which may hold what the row was refused for: both are stored escaped.
     this.rejects += `${this.runId}\t${line}\t${copyTextArray(reasons.map(storableText))}\t${copyValue(storableText(raw))}\n`;
@@ -42,9 +45,15 @@ export abstract class LineSink implements RowSink {
     if (this.lines) await this.copy.write(this.lines);
     this.lines = '';
     if (!this.rejects) return;
-    await this.copy.end();
-    await copyText(this.client, COPY_REJECTS, [this.rejects]);
+    const rejects = this.rejects;
     this.rejects = '';
+    await this.between(() => copyText(this.client, COPY_REJECTS, [rejects]));
+  }
+
+  /** Runs other statements on the connection while the lines' COPY is paused (ended, then begun again). */
+  protected async between(action: () => Promise<unknown>): Promise<void> {
+    await this.copy.end();
+    await action();
     this.copy = new CopyWriter(this.client, this.copyLines);
   }
 

@@ -1,21 +1,31 @@
 // The parsing thread of a load: reads, hashes and splits the file and validates each record, on the second
 // core, while the loader's thread keeps the in-file bookkeeping and feeds PostgreSQL. At most MAX_IN_FLIGHT
-// batches wait for the loader: memory stays bounded whatever the file size.
+// batches wait for the loader: memory stays bounded whatever the file size. A file of more than one part
+// (part-files.ts) sends the records of part 0 as it is read, then each other part's, validated as they are
+// read back, a 'part' message after each part but the last.
 import { parentPort, workerData } from 'node:worker_threads';
 import { type ColumnMap, mapColumns } from './columns.js';
+import type { SourceRecord } from './csv-records.js';
+import { FigurePlaces, type Places } from './figure-places.js';
+import { PartWriter, partOf, readPart } from './part-files.js';
 import { BatchEncoder } from './row-codec.js';
 import { openRecordSource, type SourceFormat } from './source.js';
-import { validateLine } from './validate-line.js';
+import { recordOrderCode, validateLine } from './validate-line.js';
 
 export interface ParseJob {
   file: string;
   format?: SourceFormat;
   today: string;
+  /** How many parts the rows are sorted into by order, and the directory their files go to (when more than 1). */
+  parts: number;
+  directory: string;
 }
 
+/** `places`: of the valid rows of the part that the message ends. */
 export type ParseMessage =
   | { type: 'batch'; batch: ReturnType<BatchEncoder['finish']>; progress: { bytesRead: number; bytesTotal: number } }
-  | { type: 'end'; sha256: string; format: SourceFormat; header: boolean }
+  | { type: 'part'; places: Places | undefined }
+  | { type: 'end'; sha256: string; format: SourceFormat; header: boolean; places: Places | undefined }
   | { type: 'error'; name: string; message: string; stack?: string };
 
 const MAX_IN_FLIGHT = 3;
@@ -43,9 +53,27 @@ async function send(message: ParseMessage): Promise<void> {
   port.postMessage(message);
 }
 
-async function parse({ file, format, today }: ParseJob): Promise<void> {
+async function parse({ file, format, today, parts, directory }: ParseJob): Promise<void> {
   const source = await openRecordSource(file, format);
+  let places = new FigurePlaces();
+  const writer = parts > 1 ? new PartWriter(directory, parts) : undefined;
   let columns: ColumnMap | undefined;
+
+  const encode = (encoder: BatchEncoder, record: SourceRecord, map: ColumnMap) => {
+    const { line, raw, unstorable = [] } = record;
+    if (record.error) {
+      encoder.add({ line, reasons: [record.error, ...unstorable], raw });
+      return;
+    }
+    const result = validateLine(record.fields, map, today, record.extra);
+    if (result.ok && unstorable.length === 0) {
+      places.add(result.line);
+      encoder.add({ line, row: result.line, raw });
+    } else {
+      encoder.add({ line, reasons: [...(result.ok ? [] : result.reasons), ...unstorable], raw });
+    }
+  };
+
   for await (const records of source.batches) {
     const encoder = new BatchEncoder();
     for (const record of records) {
@@ -53,18 +81,32 @@ async function parse({ file, format, today }: ParseJob): Promise<void> {
         columns = mapColumns(record.fields);
         continue;
       }
-      const { line, raw, unstorable = [] } = record;
-      if (record.error) {
-        encoder.add({ line, reasons: [record.error, ...unstorable], raw });
-        continue;
+      // A record of a later part waits there, unless it is refused whatever its order (it is rejected now).
+      if (writer && !record.error && !record.unstorable?.length) {
+        const part = partOf(recordOrderCode(record.fields, columns), parts);
+        if (part !== 0) {
+          writer.add(part, record);
+          continue;
+        }
       }
-      const result = validateLine(record.fields, columns, today, record.extra);
-      if (result.ok && unstorable.length === 0) encoder.add({ line, row: result.line, raw });
-      else encoder.add({ line, reasons: [...(result.ok ? [] : result.reasons), ...unstorable], raw });
+      encode(encoder, record, columns);
     }
     await send({ type: 'batch', batch: encoder.finish(), progress: { ...source.progress } });
   }
-  await send({ type: 'end', sha256: source.sha256(), format: source.format, header: columns !== undefined });
+  if (writer && columns) {
+    writer.close();
+    for (let part = 1; part < parts; part++) {
+      await send({ type: 'part', places: places.result() });
+      places = new FigurePlaces();
+      for (const records of readPart(directory, part)) {
+        const encoder = new BatchEncoder();
+        for (const record of records) encode(encoder, record, columns);
+        await send({ type: 'batch', batch: encoder.finish(), progress: { ...source.progress } });
+      }
+    }
+  }
+  const header = columns !== undefined;
+  await send({ type: 'end', sha256: source.sha256(), format: source.format, header, places: places.result() });
 }
 
 parse(workerData as ParseJob).catch((error: Error) =>

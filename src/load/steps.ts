@@ -34,12 +34,15 @@ export interface StepOptions {
   tracker?: LoadTracker;
 }
 
-/** Runs one step of the load, logging how long it took: the first place to look when a load is slow. */
+/** Runs one step of the load, logging how long it took and the process's memory after it: the first place to look when a load is slow or large. */
 export async function step<T>(options: StepOptions, name: string, action: () => Promise<T>): Promise<T> {
   options.tracker?.update({ step: name });
   const started = performance.now();
   const result = await action();
-  options.logger?.debug({ step: name, ms: Math.round(performance.now() - started) }, 'load step');
+  options.logger?.debug(
+    { step: name, ms: Math.round(performance.now() - started), rssMb: process.memoryUsage.rss() >> 20 },
+    'load step',
+  );
   return result;
 }
 

@@ -1,8 +1,12 @@
 // The streaming side of every load: a parsing thread (parse-worker.ts) reads and validates the file; this
 // thread keeps the in-file bookkeeping and hands each row to a sink as kept or rejected while the file is
 // read. Where the rows go (staging, or straight into the tables of an empty database) is the sink's business.
+// A file larger than ONE_PART_BYTES reaches the bookkeeping sorted into parts by order
+// (part-files.ts): the sink is told when each part is complete, and the state then lets its orders and lines go.
+import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { InputFormatError } from './columns.js';
+import type { Places } from './figure-places.js';
 import { type Accepted, FileState } from './file-state.js';
 import type { ParseJob, ParseMessage } from './parse-worker.js';
 import { decodeBatch } from './row-codec.js';
@@ -16,6 +20,28 @@ export interface RowSink {
   reject(line: number, reasons: string[], raw: string): void;
   /** After each batch of records: write what was collected. */
   flush(): Promise<void>;
+  /**
+   * Every row of this part's orders has been handed over (the state's orders and lines are this part's): write
+   * or sum them before they go. `places`: the figure places of the part (undefined: not summable exactly).
+   */
+  endPart(state: FileState, places: Places | undefined): Promise<void>;
+}
+
+/**
+ * A file up to this size is one part: its bookkeeping stays under ~300 MB (1M lines of a typical CSV export
+ * are 173 MB), and the parts' second pass would cost it about a quarter of its load time.
+ */
+export const ONE_PART_BYTES = 192 * 2 ** 20;
+/**
+ * A larger file is sorted into parts of about this size (~370k lines of a typical CSV export): measured at
+ * 10M lines, the load's peak RSS stays under 400 MB.
+ */
+export const PART_BYTES = 64 * 2 ** 20;
+
+/** How many parts a file of `size` bytes is loaded in; `partBytes` (tests) sets the part size for any file. */
+export function partCount(size: number, partBytes?: number): number {
+  if (partBytes !== undefined) return Math.max(1, Math.ceil(size / partBytes));
+  return size <= ONE_PART_BYTES ? 1 : Math.ceil(size / PART_BYTES);
 }
 
 export interface StreamOptions extends StepOptions {
@@ -23,6 +49,10 @@ export interface StreamOptions extends StepOptions {
   /** The day of the load (YYYY-MM-DD) for the "not in the future" rule; default: today, local time. */
   today?: string;
   signal?: AbortSignal;
+  /** A directory of this load's own for the parts' files (removed by the caller). */
+  directory: string;
+  /** The bytes of file per part, whatever its size (tests); default: partCount's. */
+  partBytes?: number;
 }
 
 export interface StreamedFile {
@@ -82,7 +112,10 @@ async function* parsedBatches(worker: Worker): AsyncGenerator<Exclude<ParseMessa
 }
 
 export async function streamRows(file: string, options: StreamOptions, sink: RowSink): Promise<StreamedFile> {
-  const job: ParseJob = { file, format: options.format, today: options.today ?? localDay() };
+  // A file that cannot be read is one part: the parsing thread says why it cannot.
+  const { size } = await stat(file).catch(() => ({ size: 0 }));
+  const parts = partCount(size, options.partBytes);
+  const job: ParseJob = { file, format: options.format, today: options.today ?? localDay(), parts, directory: options.directory };
   const worker = startParser(job);
   const state = new FileState();
   let read = 0;
@@ -90,9 +123,12 @@ export async function streamRows(file: string, options: StreamOptions, sink: Row
   try {
     for await (const message of parsedBatches(worker)) {
       options.signal?.throwIfAborted();
-      if (message.type === 'end') {
-        if (!message.header) throw new InputFormatError('the file is empty: no header');
-        return { state, read, rejected, sha256: message.sha256, format: message.format };
+      if (message.type !== 'batch') {
+        if (message.type === 'end' && !message.header) throw new InputFormatError('the file is empty: no header');
+        await sink.endPart(state, message.places);
+        state.nextPart();
+        if (message.type === 'end') return { state, read, rejected, sha256: message.sha256, format: message.format };
+        continue;
       }
       for (const record of decodeBatch(message.batch)) {
         read++;

@@ -107,22 +107,30 @@ const discountFraction = memoize((text: string) => {
   return percent ? percentToFraction(canonical) : canonical;
 });
 
+/** A record's values by column: a row with more fields than columns holds an address with bare commas. Undefined: the wrong number of fields. */
+function recordValues(fields: string[], columns: ColumnMap): string[] | undefined {
+  if (fields.length === columns.width) return fields;
+  if (fields.length < columns.width || !columns.addressIsLast) return undefined;
+  const values = fields.slice(0, columns.width - 1);
+  values.push(fields.slice(columns.width - 1).join(','));
+  return values;
+}
+
+/** A record's Order ID as validateLine reads it ('' when it has none or the wrong number of fields). */
+export function recordOrderCode(fields: string[], columns: ColumnMap): string {
+  const values = recordValues(fields, columns);
+  return values === undefined ? '' : values[columns.index.orderId].trim();
+}
+
 /**
  * Checks one record's fields against the rules of semantics.md, collecting every reason that applies.
  * `today` is the local day of the load (YYYY-MM-DD); `extra` holds attributes the record carries beyond its fields.
  */
 export function validateLine(fields: string[], columns: ColumnMap, today: string, extra?: Record<string, string>): LineResult {
   const reasons: string[] = [];
-  let values = fields;
-  if (fields.length !== columns.width) {
-    if (fields.length > columns.width && columns.addressIsLast) {
-      // The brief's sample writes addresses with bare commas: join the overflow back into the address.
-      values = fields.slice(0, columns.width - 1);
-      values.push(fields.slice(columns.width - 1).join(','));
-    } else {
-      return { ok: false, reasons: [`expected ${columns.width} fields, found ${fields.length}`] };
-    }
-  }
+  // The brief's sample writes addresses with bare commas: the overflow is joined back into the address.
+  const values = recordValues(fields, columns);
+  if (values === undefined) return { ok: false, reasons: [`expected ${columns.width} fields, found ${fields.length}`] };
   const { index } = columns;
   const get = (key: ColumnKey): string => {
     const position = index[key];

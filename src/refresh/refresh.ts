@@ -23,6 +23,8 @@ export interface RefreshRequest {
   mode: LoadMode;
   trigger: RunTrigger;
   format?: SourceFormat;
+  /** The bytes of file per part of the load (LoadOptions.partBytes); default: the loader's. */
+  partBytes?: number;
   /** A queued run the caller already claimed (it holds the refresh lock until this returns). */
   claimed?: RefreshRun;
   /** Record the run as skipped when the source is byte-identical to the last successful run's. */
@@ -120,6 +122,7 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
       mode: request.mode,
       runId: run.id,
       format: request.format,
+      partBytes: request.partBytes,
       onProgress,
       signal: request.signal,
       logger: log,

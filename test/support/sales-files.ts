@@ -25,8 +25,9 @@ export function csvOf(
   return `${salesHeader(options.extraColumns).join(',')}\n${lines.map((line) => salesCsvLine(line, options)).join('')}`;
 }
 
-export async function load(pool: Pool, file: string, mode: LoadMode = 'append'): Promise<RefreshOutcome> {
-  return runRefresh(pool, quietLogger, { file, source: path.basename(file), mode, trigger: 'cli' });
+/** Loads a file as the CLI does; `partBytes` sorts a file larger than that into parts (the loader's default otherwise). */
+export async function load(pool: Pool, file: string, mode: LoadMode = 'append', partBytes?: number): Promise<RefreshOutcome> {
+  return runRefresh(pool, quietLogger, { file, source: path.basename(file), mode, trigger: 'cli', partBytes });
 }
 
 /** Decimal text -> integer count of 1e-`scale` units. */

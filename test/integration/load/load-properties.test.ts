@@ -376,6 +376,8 @@ const scenarioArb = fc.record({
   mode: fc.constantFrom('append' as const, 'replace' as const),
   crlf: fc.boolean(),
   bom: fc.boolean(),
+  /** Sorts the file into parts of about this many bytes by order (a few rows each), as the loader does with a large file. */
+  partBytes: sometimes(fc.integer({ min: 100, max: 2000 }), 2),
 });
 type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -558,8 +560,8 @@ describe('load properties', () => {
     return Object.fromEntries(rows.map((row) => [row.key, decimalText(decimalOf(row.revenue))!]).sort());
   }
 
-  async function loadText(text: string, mode: 'append' | 'replace') {
-    const outcome = await load(db().pool, await writeFile(text), mode);
+  async function loadText(text: string, mode: 'append' | 'replace', partBytes?: number) {
+    const outcome = await load(db().pool, await writeFile(text), mode, partBytes);
     expect(outcome.run.error, 'the load fails').to.equal(null);
     return outcome;
   }
@@ -589,7 +591,7 @@ describe('load properties', () => {
     }
     const file = fileOf(header, pools, scenario.rows, scenario.crlf, false);
     const expected = expectedLoad(file, before, scenario.mode);
-    const { run } = await loadText(`${scenario.bom ? '\uFEFF' : ''}${file.text}`, scenario.mode);
+    const { run } = await loadText(`${scenario.bom ? '\uFEFF' : ''}${file.text}`, scenario.mode, scenario.partBytes ?? undefined);
 
     expect(run.counts, 'counts').to.deep.equal(expected.counts);
     const stored = await db().pool.query('SELECT line, reasons FROM refresh_rejects WHERE run_id = $1 ORDER BY line', [run.id]);

@@ -47,6 +47,19 @@ describe('rollups of a load into an empty database', () => {
     await expectRollupsAsRebuilt(db());
   });
 
+  it('equal the database rebuild when the file is loaded in parts (the cells of each part merged)', async () => {
+    const lines = [...generateSales({ rows: 4000, seed: 17, extraColumns: true })];
+    // Parts whose figures need more places than the others': their sums are scaled to the file's.
+    lines[100] = { ...lines[100], unitPrice: '12.3456' };
+    lines[2000] = { ...lines[2000], discount: '0.125', shippingCost: '3.999' };
+    const repeated = { ...lines[30], quantity: lines[30].quantity + 2 };
+    const file = await writeFile(csvOf([...lines, repeated], { style: 'standard', extraColumns: true }));
+    // About 20 parts of 40 kB: the same customers, products and days in every part.
+    const outcome = await load(db().pool, file, 'append', 40_000);
+    expect(outcome.result?.counts).to.include({ inserted: 4000, duplicates: 1, rejected: 0 });
+    await expectRollupsAsRebuilt(db());
+  });
+
   it('are rebuilt by the database when a figure has more decimal places than the loader sums exactly', async () => {
     const lines = [...generateSales({ rows: 300, seed: 8 })];
     lines[5] = { ...lines[5], unitPrice: '19.123456' };
