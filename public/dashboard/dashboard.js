@@ -125,7 +125,7 @@ function drawTrend(trend, previousTrend) {
           data: trend.items.map((item) => item.revenue),
           borderColor: COLOURS[0],
           backgroundColor: COLOURS[0],
-          tension: 0.2,
+          cubicInterpolationMode: 'monotone',
         },
         {
           label: 'Previous period',
@@ -134,7 +134,7 @@ function drawTrend(trend, previousTrend) {
           backgroundColor: 'rgba(100, 116, 139, 0.45)',
           borderDash: [4, 4],
           pointRadius: 2,
-          tension: 0.2,
+          cubicInterpolationMode: 'monotone',
         },
       ],
     },
