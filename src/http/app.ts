@@ -1,5 +1,5 @@
 // The Koa application: request ids and access logs, problem-details errors, security headers, CORS, then
-// the declared API operations, the OpenAPI document and its docs, and the health endpoints.
+// the declared API operations, the OpenAPI document and its docs, the dashboard at /, and the health endpoints.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@koa/cors';
@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/migrate.js';
 import type { RefreshScheduler } from '../refresh/scheduler.js';
+import { mountDashboard } from './dashboard.js';
 import { mountDocs } from './docs.js';
 import { hostCheck } from './host-check.js';
 import { openApiDocument } from './openapi.js';
@@ -80,6 +81,7 @@ export function createApp(context: AppContext): Koa {
     ctx.body = openApi;
   });
   mountDocs(router);
+  mountDashboard(router);
   mount(router, operations, tokens);
 
   app.use(

@@ -22,7 +22,8 @@ const run = promisify(execFile);
     base = await fs.mkdtemp(path.join(os.tmpdir(), 'sales-private-')); // 0700, root's
     checkout = path.join(base, 'checkout');
     await fs.mkdir(path.join(checkout, 'node_modules'), { recursive: true });
-    for (const part of ['package.json', 'dist', 'migrations']) await fs.cp(part, path.join(checkout, part), { recursive: true });
+    for (const part of ['package.json', 'dist', 'migrations', 'public'])
+      await fs.cp(part, path.join(checkout, part), { recursive: true });
     // The PostgreSQL binaries inside the private folder, as in a real clone; the other packages linked.
     for (const entry of await fs.readdir('node_modules')) {
       if (entry.startsWith('.')) continue;
