@@ -49,8 +49,8 @@ function decimal(units: number, places: number): string {
 
 /** Cells keyed by two or three small integers, with Float64Array measures. */
 class Cells {
-  private readonly keyTable: KeyTable;
-  readonly measures: Float64Array[];
+  private keyTable: KeyTable;
+  measures: Float64Array[];
   private capacity = 1024;
 
   constructor(parts: 2 | 3, measureCount: number) {
@@ -71,6 +71,12 @@ class Cells {
   /** All cells are there: lets their lookup go (the rows need only their keys and measures). */
   seal(): void {
     this.keyTable.seal();
+  }
+
+  /** Lets the cells go (they are written). */
+  release(): void {
+    this.keyTable = new KeyTable(this.keyTable.c ? 3 : 2);
+    this.measures = [];
   }
 
   cell(a: number, b: number, c = 0): number {
@@ -192,7 +198,7 @@ export class FileRollups {
     const byMonthProductRegion = new Cells(3, PRODUCT_FIGURES);
     const byDayCategoryRegion = new Cells(3, PRODUCT_FIGURES + 1); // then orders
     const byDayRegion = new Cells(2, FIGURES + 1); // then orders
-    const byDayCustomer = new Cells(2, 2); // orders, revenue
+    const orderRevenues = new Float64Array(orders.count);
 
     // The lines of each order, together (a counting sort of line slots by order).
     const start = new Int32Array(orders.count + 1);
@@ -231,9 +237,7 @@ export class FileRollups {
         }
       }
       byDayRegion.add(dayRegion, REGION_ORDERS, 1);
-      const customerCell = byDayCustomer.cell(day, orders.customer[o]);
-      byDayCustomer.add(customerCell, 0, 1);
-      byDayCustomer.add(customerCell, 1, orderRevenue);
+      orderRevenues[o] = orderRevenue;
     }
 
     const totals = new Float64Array(FIGURES);
@@ -246,13 +250,17 @@ export class FileRollups {
       sums.runs.set(kind, writer.file);
     };
     const day = (index: number) => this.dayNumber[index];
-    run(RUNS.dayProduct, (writer) =>
-      writeDayProductRun(writer, { lines, orders, start, slots, figuresOf }, this.dayNumber, state.regions.names.length),
-    );
+    // One rollup's cells at a time: each part's cells are written and let go before the next are made.
     run(RUNS.monthProduct, (writer) => writeCells(writer, byMonthProductRegion, (month) => month));
     run(RUNS.dayCategory, (writer) => writeCells(writer, byDayCategoryRegion, day));
     run(RUNS.dayRegion, (writer) => writeCells(writer, byDayRegion, day));
-    run(RUNS.dayCustomer, (writer) => writeCells(writer, byDayCustomer, day));
+    byMonthProductRegion.release();
+    byDayCategoryRegion.release();
+    byDayRegion.release();
+    run(RUNS.dayProduct, (writer) =>
+      writeDayProductRun(writer, { lines, orders, start, slots, figuresOf }, this.dayNumber, state.regions.names.length),
+    );
+    run(RUNS.dayCustomer, (writer) => writeCells(writer, dayCustomerCells(orders, orderRevenues), day));
     this.parts.push(sums);
   }
 
@@ -291,6 +299,17 @@ export class FileRollups {
       );
     return rollupRows(merged, places, state, ids);
   }
+}
+
+/** A part's cells of sales_by_day_customer (orders, revenue), from its orders. */
+function dayCustomerCells(orders: OrderColumns, orderRevenues: Float64Array): Cells {
+  const cells = new Cells(2, 2);
+  for (let o = 0; o < orders.count; o++) {
+    const cell = cells.cell(orders.day[o], orders.customer[o]);
+    cells.add(cell, 0, 1);
+    cells.add(cell, 1, orderRevenues[o]);
+  }
+  return cells;
 }
 
 /** A part's cells, sorted by their keys (the first mapped to its number), as run cells. */

@@ -262,6 +262,12 @@ export class FileState {
     return this.customerTotal;
   }
 
+  /** This part's orders are written: lets their codes and the line keys' lookup go (no row is accepted until nextPart). */
+  releasePartCodes(): void {
+    this.orderCodeTable = new CodeTable();
+    this.lineKeys.seal();
+  }
+
   /**
    * This part's orders and lines are written and summed: lets them go. The next part's orders are numbered on
    * from this one's; only the count of lines is kept.

@@ -131,8 +131,17 @@ class TableSink extends LineSink {
     super(client, runId, COPY_ORDER_ITEMS);
   }
 
-  async endPart(state: FileState, places: Places | undefined): Promise<void> {
+  /** The last part's places: it is summed once the file's codes are let go and the facts' keys are being built. */
+  lastPlaces: Places | undefined;
+
+  async endPart(state: FileState, places: Places | undefined, last: boolean): Promise<void> {
     await this.between(() => step(this.options, 'copy orders', () => copyOrders(this.client, state)));
+    state.releasePartCodes();
+    if (last) this.lastPlaces = places;
+    else await this.sumPart(state, places);
+  }
+
+  async sumPart(state: FileState, places: Places | undefined): Promise<void> {
     await step(this.options, 'sum rollups of the part', async () => this.rollups.addPart(state, places));
   }
 
@@ -248,7 +257,7 @@ export async function loadIntoEmptyDatabase(
   state.releaseCodes();
 
   // PostgreSQL builds the facts' keys and indexes (one multi-statement query: no round trip between them)
-  // while this thread readies the rollups; the rollups' own keys follow their rows.
+  // while this thread sums the last part (of a small file, all of it); the rollups' own keys follow their rows.
   const creates = (relations: (relation: string) => boolean) =>
     (keys as KeyDefinition[])
       .filter((key) => relations(key.relation))
@@ -259,6 +268,8 @@ export async function loadIntoEmptyDatabase(
   const facts = BULK_TABLES.filter((relation) => !isRollup(relation));
   const factsIndexed = exec('create keys and indexes of the facts', `${creates((r) => !isRollup(r))};\n${analyzeTables(facts)}`);
   factsIndexed.catch(() => {}); // awaited below; this only keeps a failure from counting as unhandled meanwhile
+  await sink.sumPart(state, sink.lastPlaces);
+  state.nextPart();
   const rollups = sink.rollups.rows(state, ids);
   await factsIndexed;
   if (rollups === undefined) {

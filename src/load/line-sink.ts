@@ -34,7 +34,7 @@ export abstract class LineSink implements RowSink {
 
   abstract keep(line: number, row: SaleLine, accepted: Accepted): void;
 
-  abstract endPart(state: FileState, places: Places | undefined): Promise<void>;
+  abstract endPart(state: FileState, places: Places | undefined, last: boolean): Promise<void>;
 
   reject(line: number, reasons: string[], raw: string): void {
     // A reason quotes the file's values, which may hold what the row was refused for: both are stored escaped.

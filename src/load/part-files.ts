@@ -9,8 +9,12 @@ import path from 'node:path';
 import { hashText } from './code-table.js';
 import type { SourceRecord } from './csv-records.js';
 
-/** A part's records are written in frames of about this many bytes (a frame holds at least one record). */
-const FRAME_BYTES = 1 << 20;
+/**
+ * A part's records are written in frames of about this many bytes (at least one record), each read back as
+ * one batch: as large as the file's own batches (source.ts), so that their rows die young in the loader's
+ * thread too. Measured at 10M lines: with 1 MiB frames, 451 MB peak RSS and 290 s; with 64 KiB, 347 MB and 230 s.
+ */
+const FRAME_BYTES = 1 << 16;
 /** A frame's header: the text's encoding (0: UTF-8, 1: UTF-16, for text with unpaired surrogates), its bytes, then the lengths' and the records' counts. */
 const HEADER_INTS = 4;
 const SURROGATE = /[\ud800-\udfff]/;

@@ -23,8 +23,9 @@ export interface RowSink {
   /**
    * Every row of this part's orders has been handed over (the state's orders and lines are this part's): write
    * or sum them before they go. `places`: the figure places of the part (undefined: not summable exactly).
+   * The last part's orders and lines stay in the state when the file is streamed.
    */
-  endPart(state: FileState, places: Places | undefined): Promise<void>;
+  endPart(state: FileState, places: Places | undefined, last: boolean): Promise<void>;
 }
 
 /**
@@ -125,9 +126,10 @@ export async function streamRows(file: string, options: StreamOptions, sink: Row
       options.signal?.throwIfAborted();
       if (message.type !== 'batch') {
         if (message.type === 'end' && !message.header) throw new InputFormatError('the file is empty: no header');
-        await sink.endPart(state, message.places);
+        const last = message.type === 'end';
+        await sink.endPart(state, message.places, last);
+        if (last) return { state, read, rejected, sha256: message.sha256, format: message.format };
         state.nextPart();
-        if (message.type === 'end') return { state, read, rejected, sha256: message.sha256, format: message.format };
         continue;
       }
       for (const record of decodeBatch(message.batch)) {
