@@ -192,6 +192,25 @@ export class FileRollups {
   }
 
   private sumPart(state: FileState, places: Places): void {
+    const sums: PartSums = { places, runs: new Map(), totals: new Float64Array(FIGURES) };
+    const orderRevenues = this.sumLines(state, sums);
+    // The daily customer cells need only the orders: the lines go first.
+    state.releaseLines();
+    const cells = dayCustomerCells(state.orderColumns(), orderRevenues);
+    this.writeRun(sums, RUNS.dayCustomer, (writer) => writeCells(writer, cells, (day) => this.dayNumber[day]));
+    this.parts.push(sums);
+  }
+
+  private writeRun(sums: PartSums, kind: RunKind, write: (run: RunWriter) => void): void {
+    const writer = new RunWriter(runFile(this.directory, kind.name, this.parts.length), kind.keys + kind.scales.length);
+    write(writer);
+    writer.close();
+    sums.runs.set(kind, writer.file);
+  }
+
+  /** Sums a part's lines into every run but the daily customers'; returns each order's revenue. */
+  private sumLines(state: FileState, sums: PartSums): Float64Array {
+    const places = sums.places;
     const lines = state.lines();
     const orders = state.orderColumns();
     const figuresOf = lineFigureReader(lines, places);
@@ -240,15 +259,9 @@ export class FileRollups {
       orderRevenues[o] = orderRevenue;
     }
 
-    const totals = new Float64Array(FIGURES);
+    const { totals } = sums;
     for (let m = 0; m < FIGURES; m++) for (let c = 0; c < byDayRegion.size; c++) totals[m] += byDayRegion.measures[m][c];
-    const sums: PartSums = { places, runs: new Map(), totals };
-    const run = (kind: RunKind, write: (run: RunWriter) => void) => {
-      const writer = new RunWriter(runFile(this.directory, kind.name, this.parts.length), kind.keys + kind.scales.length);
-      write(writer);
-      writer.close();
-      sums.runs.set(kind, writer.file);
-    };
+    const run = (kind: RunKind, write: (run: RunWriter) => void) => this.writeRun(sums, kind, write);
     const day = (index: number) => this.dayNumber[index];
     // One rollup's cells at a time: each part's cells are written and let go before the next are made.
     run(RUNS.monthProduct, (writer) => writeCells(writer, byMonthProductRegion, (month) => month));
@@ -260,8 +273,7 @@ export class FileRollups {
     run(RUNS.dayProduct, (writer) =>
       writeDayProductRun(writer, { lines, orders, start, slots, figuresOf }, this.dayNumber, state.regions.names.length),
     );
-    run(RUNS.dayCustomer, (writer) => writeCells(writer, dayCustomerCells(orders, orderRevenues), day));
-    this.parts.push(sums);
+    return orderRevenues;
   }
 
   /**

@@ -268,6 +268,12 @@ export class FileState {
     this.lineKeys.seal();
   }
 
+  /** This part's lines are summed: lets them go (its orders stay until nextPart). */
+  releaseLines(): void {
+    this.lineKeys = new KeyTable(2);
+    this.lineFields = lineColumns();
+  }
+
   /**
    * This part's orders and lines are written and summed: lets them go. The next part's orders are numbered on
    * from this one's; only the count of lines is kept.
