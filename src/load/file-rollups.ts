@@ -329,9 +329,12 @@ function writeCells(run: RunWriter, cells: Cells, first: (key: number) => number
   cells.seal();
   const [a, b, c] = cells.keys;
   const number = Float64Array.from(a.subarray(0, cells.size), first);
-  const order = Int32Array.from({ length: cells.size }, (_, cell) => cell).sort(
-    (x, y) => number[x] - number[y] || b[x] - b[y] || (c ? c[x] - c[y] : 0),
-  );
+  // Every key part is a small index: stable counting sorts by the last part, then each one before it, order
+  // the cells in a few linear passes (a comparison sort of the ~400k cells of a part took 0.4 s).
+  let order: Int32Array = Int32Array.from({ length: cells.size }, (_, cell) => cell);
+  if (c) order = reorder(order, c);
+  order = reorder(order, b);
+  order = reorder(order, ranksOf(number));
   const keys = c ? 3 : 2;
   const cell = new Float64Array(keys + cells.measures.length);
   for (const x of order) {
@@ -356,7 +359,6 @@ function rollupRows(
   const dayName = new Map(dayNames.map((name) => [dayNumberOf(name), name]));
   const years = [...new Set(dayNames.map((name) => `${name.slice(0, 4)}-01-01`))].sort();
   const yearIndex = new Map(years.map((year, index) => [Number(year.slice(0, 4)), index]));
-  const yearOfDay = (day: number) => yearIndex.get(Number(dayName.get(day)!.slice(0, 4)))!;
 
   /** The figures of products, from a run cell's measures at `at`. */
   const productMeasures = (c: Float64Array, at: number) =>
@@ -371,6 +373,8 @@ function rollupRows(
   // Days by rank, for customers_by_day's pairs of a day and the customer's previous order day (-1: none).
   const dayByRank = [...dayName.keys()].sort((a, b) => a - b);
   const rankOf = new Map(dayByRank.map((day, rank) => [day, rank]));
+  const nameOfRank = dayByRank.map((day) => dayName.get(day)!);
+  const yearOfRank = Int32Array.from(nameOfRank, (name) => yearIndex.get(Number(name.slice(0, 4)))!);
   const customerDays = new Map<number, number>(); // rank * (days + 1) + previous rank + 1 -> customers
   const written = new Set<string>();
   const after = (table: string, next: string) => {
@@ -443,13 +447,13 @@ function rollupRows(
     const previousRank = new Int32Array(ids.customer.length).fill(-1);
     const y = byYearCustomer.measures;
     for (const [day, customer, orders, revenue] of merged(RUNS.dayCustomer)) {
-      yield `${dayName.get(day)}\t${ids.customer[customer]}\t${orders}\t${decimal(revenue, revenuePlaces)}\n`;
-      const target = byYearCustomer.cell(yearOfDay(day), customer);
+      const rank = rankOf.get(day)!;
+      yield `${nameOfRank[rank]}\t${ids.customer[customer]}\t${orders}\t${decimal(revenue, revenuePlaces)}\n`;
+      const target = byYearCustomer.cell(yearOfRank[rank], customer);
       if (y[0][target] === 0) y[2][target] = day; // the year's first day: the cells come in day order
       y[0][target] += orders;
       y[1][target] += revenue;
       y[3][target] = day;
-      const rank = rankOf.get(day)!;
       const pair = rank * (dayByRank.length + 1) + previousRank[customer] + 1;
       customerDays.set(pair, (customerDays.get(pair) ?? 0) + 1);
       previousRank[customer] = rank;
@@ -542,6 +546,20 @@ function orderByRank(count: number, rankOf: (index: number) => number, rankCount
   const ordered = new Int32Array(count);
   for (let i = 0; i < count; i++) ordered[next[rankOf(i)]++] = i;
   return ordered;
+}
+
+/** `order` stably reordered by `key` of each of its entries (small integers >= 0). */
+function reorder(order: Int32Array, key: ArrayLike<number>): Int32Array {
+  let rankCount = 0;
+  for (const entry of order) rankCount = Math.max(rankCount, key[entry] + 1);
+  return orderByRank(order.length, (i) => key[order[i]], rankCount).map((i) => order[i]);
+}
+
+/** Each value's rank among the distinct values. */
+function ranksOf(values: Float64Array): Int32Array {
+  const distinct = [...new Set(values)].sort((x, y) => x - y);
+  const rank = new Map(distinct.map((value, r) => [value, r]));
+  return Int32Array.from(values, (value) => rank.get(value)!);
 }
 
 /** A part's lines, grouped by order: slots[start[o] .. start[o + 1]) are order o's. */

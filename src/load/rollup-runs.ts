@@ -79,29 +79,45 @@ class RunReader {
 export function* mergeRuns(files: string[], keys: number, width: number, multipliers: Float64Array[]): Generator<Float64Array> {
   const fds = files.map((file) => fs.openSync(file, 'r'));
   try {
-    let readers = fds.map((fd, r) => new RunReader(fd, width, multipliers[r])).filter((reader) => reader.at !== -1);
+    // The runs by their current cell's key, smallest first: a binary heap (a file of 27 parts looked at every
+    // run twice per cell, 2 x 27 comparisons; the heap makes it about 2 x log2(27)).
+    const heap = fds.map((fd, r) => new RunReader(fd, width, multipliers[r])).filter((reader) => reader.at !== -1);
     const merged = new Float64Array(width);
-    // Few runs (one per part): the smallest key is found by looking at each.
-    const compare = (a: RunReader, b: RunReader) => {
+    const keyDifference = (a: Float64Array, at: number, b: Float64Array, bt: number) => {
       for (let k = 0; k < keys; k++) {
-        const difference = a.cells[a.at + k] - b.cells[b.at + k];
+        const difference = a[at + k] - b[bt + k];
         if (difference !== 0) return difference;
       }
       return 0;
     };
-    const equal: RunReader[] = [];
-    while (readers.length > 0) {
-      let smallest = readers[0];
-      for (let r = 1; r < readers.length; r++) if (compare(readers[r], smallest) < 0) smallest = readers[r];
-      equal.length = 0;
-      for (const reader of readers) if (compare(reader, smallest) === 0) equal.push(reader);
+    const less = (a: RunReader, b: RunReader) => keyDifference(a.cells, a.at, b.cells, b.at) < 0;
+    const siftDown = (from: number) => {
+      let at = from;
+      for (;;) {
+        const left = 2 * at + 1;
+        if (left >= heap.length) return;
+        const child = left + 1 < heap.length && less(heap[left + 1], heap[left]) ? left + 1 : left;
+        if (!less(heap[child], heap[at])) return;
+        [heap[at], heap[child]] = [heap[child], heap[at]];
+        at = child;
+      }
+    };
+    for (let at = (heap.length >> 1) - 1; at >= 0; at--) siftDown(at);
+    while (heap.length > 0) {
+      const smallest = heap[0];
       merged.set(smallest.cells.subarray(smallest.at, smallest.at + keys));
       merged.fill(0, keys);
-      for (const reader of equal) {
+      // Every run whose current cell has this key is at the top in turn: summed, moved on, sifted down.
+      do {
+        const reader = heap[0];
         for (let m = keys; m < width; m++) merged[m] += reader.cells[reader.at + m] * reader.multipliers[m - keys];
         reader.next();
-      }
-      if (equal.some((reader) => reader.at === -1)) readers = readers.filter((reader) => reader.at !== -1);
+        if (reader.at === -1) {
+          const last = heap.pop()!;
+          if (heap.length > 0) heap[0] = last;
+        }
+        siftDown(0);
+      } while (heap.length > 0 && keyDifference(heap[0].cells, heap[0].at, merged, 0) === 0);
       yield merged;
     }
   } finally {
