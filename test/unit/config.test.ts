@@ -15,7 +15,10 @@ describe('config: DATABASE_READ_URLS', () => {
       DATABASE_URL: PRIMARY,
       DATABASE_READ_URLS: ' postgres://app@replica-1/sales, postgresql://app:s%40cret@replica-2:6432/sales ,',
     });
-    expect(config.readReplicaUrls).to.deep.equal(['postgres://app@replica-1/sales', 'postgresql://app:s%40cret@replica-2:6432/sales']);
+    expect(config.readReplicaUrls).to.deep.equal([
+      'postgres://app@replica-1/sales',
+      'postgresql://app:s%40cret@replica-2:6432/sales',
+    ]);
   });
 
   it('refuses an entry that is not a postgres URL, naming it without its password', () => {
