@@ -33,6 +33,18 @@ export function createPool(url: string, max = 10, extra: pg.PoolConfig = {}): pg
   });
 }
 
+/** PostgreSQL error classes meaning the database is away or refusing sessions, not that the query is wrong. */
+const UNAVAILABLE_SQLSTATES = /^(08|57P0[123]|53300)/;
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/** The database went away (restarted, the session ended) or cannot be reached: a 503 the client may retry. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.test(code) || UNAVAILABLE_NODE_CODES.has(code))) return true;
+  // node-postgres's own words for a session that ended, or a connection not made within connectionTimeoutMillis.
+  return typeof message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect)/.test(message);
+}
+
 /** A client taken out of the pool for a transaction or a session lock; release() gives it back or destroys it. */
 export interface CheckedOut {
   client: pg.PoolClient;

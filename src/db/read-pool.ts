@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Queryable } from '../analytics/sql.js';
-import { checkOut, createPool } from './database.js';
+import { checkOut, createPool, isDatabaseUnavailable } from './database.js';
 
 /** The data version of whatever the query sees: bumped by each load in its own transaction. */
 export const dataVersion = async (db: Queryable) =>
@@ -76,15 +76,15 @@ const RETRY_MOST_MS = 30_000;
 const REPLICA_CONNECT_TIMEOUT_MS = 3_000;
 
 /**
- * Errors that say the replica is away or cannot serve (a connection failure, too many sessions, shutting down,
- * a recovery conflict, no such database or a refused login there), not that the query is wrong: try the next.
+ * Besides the database being away: what says this replica cannot serve now (out of resources, a query
+ * cancelled by a recovery conflict, no such database or a refused login there), not that the query or the
+ * request is wrong (those fail alike on the primary, and are the client's or ours to see).
  */
-const REPLICA_FAULT_SQLSTATES = /^(08|53|57|28|3D000|40001)/;
+const REPLICA_FAULT_SQLSTATES = /^(53|57P04|28|3D000|40001)/;
 
 export function isReplicaFault(error: unknown): boolean {
   const { code } = (error ?? {}) as { code?: unknown };
-  // A pg error carries a five-character SQLSTATE; a connection that failed carries a Node code or none.
-  return typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || REPLICA_FAULT_SQLSTATES.test(code);
+  return isDatabaseUnavailable(error) || (typeof code === 'string' && REPLICA_FAULT_SQLSTATES.test(code));
 }
 
 /** host:port/database, for the log (the replica's credentials never appear). */

@@ -55,14 +55,17 @@ async function serverDirectory(prefix: string): Promise<string> {
   return dir;
 }
 
-/** What a test cluster trades for speed: no fsync (its data is thrown away), a small WAL. */
+/**
+ * What a test cluster trades for speed: no fsync (its data is thrown away). Commits stay synchronous: a
+ * commit's WAL is then written when it returns, so replayed() below, which waits for the primary's WAL
+ * position, waits for that commit.
+ */
 const SERVER_OPTIONS = [
   '-c listen_addresses=127.0.0.1',
   "-c unix_socket_directories=''",
   '-c wal_level=replica',
   '-c max_wal_senders=10',
   '-c fsync=off',
-  '-c synchronous_commit=off',
   '-c full_page_writes=off',
   // A replica's query is not cancelled because the primary vacuumed rows it still reads.
   '-c hot_standby_feedback=on',

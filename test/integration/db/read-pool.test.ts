@@ -151,7 +151,7 @@ describe('read replicas', function () {
       expect(replica).to.include({ state: 'up', dataVersion: Number(fresh.version) });
   });
 
-  it('refuses a minVersion that is not a whole number from 0 with a 400 problem', async () => {
+  it('refuses a minVersion that is not a whole number from 0 with a 400 problem, and leaves replicas up after a bad request', async () => {
     server = await startTestServer(
       { url: primary.url('sales'), pool, drop: async () => {} },
       {
@@ -164,6 +164,10 @@ describe('read replicas', function () {
       expect(answer.status, bad).to.equal(400);
       expect(answer.body['invalid-params'].map((param: { name: string }) => param.name)).to.deep.equal(['minVersion']);
     }
+    // A request the analysis refuses fails alike everywhere: no reason to mark the replica down and ask the primary.
+    expect((await get('/api/v1/revenue/trend?interval=day&from=0001-01-01&to=1000-12-31')).status).to.equal(400);
+    for (const from of ['2024-01-01', '2024-01-02']) expect((await get(`/api/v1/revenue?from=${from}`)).status).to.equal(200);
+    expect(answered()).to.deep.equal({ primary: 0, replicas: [1, 1] });
   });
 
   it('skips a stopped replica without a 500, shows it down on /ready, and reads from it again once it is back', async () => {
