@@ -113,7 +113,7 @@ export async function startPrimary(): Promise<PgCluster> {
 export async function startReplica(primary: PgCluster): Promise<PgCluster> {
   const dataDir = path.join(await serverDirectory('sales-replica-'), 'data');
   const slot = `replica_${randomBytes(6).toString('hex')}`;
-  await pgBinary('pg_basebackup', [
+  const backup = pgBinary('pg_basebackup', [
     '-C',
     '-S',
     slot,
@@ -131,6 +131,10 @@ export async function startReplica(primary: PgCluster): Promise<PgCluster> {
     '-c',
     'fast',
   ]);
+  await backup.catch(async (error) => {
+    await fs.rm(path.dirname(dataDir), { recursive: true, force: true });
+    throw error;
+  });
   const replica = cluster(dataDir, await freePort());
   await replica.start();
   return replica;
