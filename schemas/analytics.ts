@@ -1,7 +1,7 @@
 // The analytics endpoints: parameters (validated with ajv) and answers (documented in OpenAPI).
 import { MAX_TREND_PERIODS } from '../src/analytics/revenue-trend.js';
 import { SEGMENT_NAMES } from '../src/analytics/segments.js';
-import { date, formatParameter, page, pageParameters } from './common.js';
+import { date, formatParameter, minVersionParameter, page, pageParameters } from './common.js';
 
 const range = {
   from: { ...date, description: 'First day, inclusive (default: the first sale day).' },
@@ -13,7 +13,7 @@ const n = (fallback: number) =>
   ({ type: 'integer', minimum: 1, maximum: 100, default: fallback, description: 'How many products (1..100).' }) as const;
 
 const parameters = <P extends Record<string, unknown>>(properties: P) =>
-  ({ type: 'object', properties: { ...range, ...properties, ...formatParameter } }) as const;
+  ({ type: 'object', properties: { ...range, ...properties, ...formatParameter, ...minVersionParameter } }) as const;
 
 export const revenueParameters = parameters({});
 export const revenueByProductParameters = parameters({ category, region, ...pageParameters });

@@ -20,6 +20,17 @@ export const formatParameter = {
   },
 } as const;
 
+export const minVersionParameter = {
+  minVersion: {
+    type: 'integer',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    description:
+      'The oldest data version the answer may come from (a Data-Version or /ready dataVersion seen earlier): a replica behind it is skipped, the primary answers when none has it, and a version the primary does not hold yet is a 400.',
+    example: 3,
+  },
+} as const;
+
 export const page = {
   limit: { type: 'integer' },
   offset: { type: 'integer' },

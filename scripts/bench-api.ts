@@ -15,6 +15,7 @@ import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader, version
 import { SEGMENTS } from '../src/analytics/segments.js';
 import { readConfig } from '../src/config.js';
 import { createPool } from '../src/db/database.js';
+import { ReadRouter } from '../src/db/read-pool.js';
 import { salesHeader } from '../src/generate/sales-generator.js';
 import { createApp } from '../src/http/app.js';
 import { createLogger } from '../src/logger.js';
@@ -471,7 +472,14 @@ try {
   const pool = createPool(benchUrl, 4);
   const config = readConfig({ ...process.env, ANALYTICS_CACHE: 'false', REFRESH_CRON: '', DATA_DIR: workDir });
   const scheduler = new RefreshScheduler({ config, pool, databaseUrl: benchUrl, logger, writeLogLine: () => {} });
-  const server = createApp({ pool, logger, config, scheduler, refreshToken: 'unused' }).listen(0, '127.0.0.1');
+  const server = createApp({
+    pool,
+    reads: new ReadRouter(pool, [], logger),
+    logger,
+    config,
+    scheduler,
+    refreshToken: 'unused',
+  }).listen(0, '127.0.0.1');
   try {
     await new Promise((resolve) => server.once('listening', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;

@@ -4,6 +4,8 @@ import path from 'node:path';
 export interface Config {
   /** External PostgreSQL; when absent an embedded server is started. */
   databaseUrl: string | undefined;
+  /** Streaming replicas of DATABASE_URL that analytics answers are read from (docs/replicas.md); empty: none. */
+  readReplicaUrls: readonly string[];
   /** dataDirIsDefault: EMBEDDED_PG_DIR is unset (as root, the default may move where the server's user can reach). */
   embeddedPostgres: { dataDir: string; dataDirIsDefault: boolean; port: number };
   /** allowedHosts: Host header values answered besides the loopback names (a reverse proxy's name). */
@@ -100,6 +102,32 @@ function allowedHosts(list: string): string[] {
   return hosts;
 }
 
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+
+/** A URL as it may appear in an error message: its password replaced by ***. */
+function withoutPassword(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
+function readReplicaUrls(list: string, databaseUrl: string | undefined): string[] {
+  const urls = list
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean);
+  const bad = urls.find((url) => !POSTGRES_URL.test(url) || !URL.canParse(url) || !new URL(url).hostname);
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `DATABASE_READ_URLS must list postgres:// or postgresql:// URLs, comma-separated (got '${withoutPassword(bad)}')`,
+    );
+  }
+  if (urls.length > 0 && !databaseUrl) {
+    throw new ConfigError(
+      'DATABASE_READ_URLS needs DATABASE_URL (the primary, which takes every write and answers when no replica can)',
+    );
+  }
+  return urls;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -108,11 +136,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${logLevel}')`);
   }
   const databaseUrl = env.DATABASE_URL || undefined;
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+  if (databaseUrl && !POSTGRES_URL.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
   return Object.freeze({
     databaseUrl,
+    readReplicaUrls: readReplicaUrls(env.DATABASE_READ_URLS ?? '', databaseUrl),
     embeddedPostgres: {
       dataDir: path.resolve(env.EMBEDDED_PG_DIR || 'data/postgres'),
       dataDirIsDefault: !env.EMBEDDED_PG_DIR,

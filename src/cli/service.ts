@@ -59,7 +59,7 @@ export async function runService(options: { http: boolean }): Promise<void> {
       );
     }
     const { version } = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8'));
-    const app = createApp({ pool: db.pool, logger, config, scheduler, refreshToken, version });
+    const app = createApp({ pool: db.pool, reads: db.reads, logger, config, scheduler, refreshToken, version });
     server = httpServer(app, config.http).listen(config.http.port, config.http.host, () => {
       logger.info({ url: `http://${config.http.host}:${config.http.port}`, docs: '/docs' }, 'listening');
     });

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { migrate } from './migrate.js';
+import { ReadRouter } from './read-pool.js';
 
 // numeric and bigint arrive as strings by default; aggregates are cast in SQL where a number is wanted.
 // int8 counts (count(*)) fit in a double for any realistic data size.
@@ -13,6 +14,8 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
 
 export interface Database {
   pool: pg.Pool;
+  /** Reads of analytics answers: DATABASE_READ_URLS's replicas in turn, `pool` the last resort. */
+  reads: ReadRouter;
   url: string;
   close(): Promise<void>;
   /** Stops the embedded server at once, without waiting for the pool (its fast shutdown rolls back open transactions). */
@@ -20,13 +23,26 @@ export interface Database {
 }
 
 /** A pool whose sessions notice a vanished client within a second, so a killed loader's locks are freed. */
-export function createPool(url: string, max = 10): pg.Pool {
+export function createPool(url: string, max = 10, extra: pg.PoolConfig = {}): pg.Pool {
   return new pg.Pool({
+    ...extra,
     connectionString: url,
     max,
     options: '-c client_connection_check_interval=1000',
     application_name: 'sales-analytics',
   });
+}
+
+/** PostgreSQL error classes meaning the database is away or refusing sessions, not that the query is wrong. */
+const UNAVAILABLE_SQLSTATES = /^(08|57P0[123]|53300)/;
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/** The database went away (restarted, the session ended) or cannot be reached: a 503 the client may retry. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.test(code) || UNAVAILABLE_NODE_CODES.has(code))) return true;
+  // node-postgres's own words for a session that ended, or a connection not made within connectionTimeoutMillis.
+  return typeof message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect)/.test(message);
 }
 
 /** A client taken out of the pool for a transaction or a session lock; release() gives it back or destroys it. */
@@ -72,10 +88,13 @@ export async function openDatabase(config: Config, logger: Logger, options: { mi
   }
   const pool = createPool(url);
   pool.on('error', (error) => logger.error({ err: error }, 'idle database connection failed'));
+  const reads = new ReadRouter(pool, config.readReplicaUrls, logger);
   return {
     pool,
+    reads,
     url,
     async close() {
+      await reads.close();
       await pool.end();
       await embedded?.stop();
     },

@@ -1,10 +1,11 @@
-// How an analysis becomes an HTTP answer: one consistent snapshot of the data, an ETag from the data version
-// and the query (304 on If-None-Match), an in-process cache per data version, JSON or CSV.
+// How an analysis becomes an HTTP answer: one consistent snapshot of the data (on a replica or the primary,
+// as the read router chooses), an ETag and a Data-Version header from that snapshot's data version (304 on
+// If-None-Match), never a version older than the client asked for or this process has seen, an in-process
+// cache per data version, JSON or CSV.
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
-import type { Pool } from 'pg';
 import type { Queryable } from '../analytics/sql.js';
-import { checkOut } from '../db/database.js';
+import { dataVersion, type ReadRouter } from '../db/read-pool.js';
 import { representation, sendCsv } from './csv.js';
 import { invalidParams } from './problem.js';
 
@@ -39,6 +40,8 @@ class AnswerCache {
   }
 
   set(version: number, key: string, json: string): void {
+    // An answer that a slower request computed from an older snapshot must not evict the newer version's.
+    if (this.version !== undefined && version < this.version) return;
     if (version !== this.version) {
       this.answers.clear();
       this.bytes = 0;
@@ -56,41 +59,15 @@ class AnswerCache {
   }
 }
 
-const dataVersion = async (db: Queryable) =>
-  Number((await db.query<{ version: string }>('SELECT version FROM data_version')).rows[0].version);
-
-/**
- * Reads the data version with at most one query in flight: a caller joins the next query to start, never
- * one already running (its answer may predate a load the caller has seen commit), so each answer still
- * sees every load committed before its request, while concurrent requests share one round trip instead
- * of each queueing for a pool connection (most of a cache hit's time under load).
- */
-export function sharedReads(read: () => Promise<number>): () => Promise<number> {
-  let inFlight: Promise<number> | undefined;
-  let nextRound: Promise<number> | undefined;
-  const start = () => {
-    const query = read();
-    const settled = () => {
-      if (inFlight === query) inFlight = undefined;
-    };
-    query.then(settled, settled);
-    inFlight = query;
-    return query;
-  };
-  return () => {
-    if (!inFlight) return start();
-    nextRound ??= inFlight
-      .catch(() => {})
-      .then(() => {
-        nextRound = undefined;
-        return start();
-      });
-    return nextRound;
-  };
-}
-
 function etagOf(version: number, key: string): string {
   return `"${version}-${createHash('sha256').update(key).digest('base64url').slice(0, 22)}"`;
+}
+
+/** The newest data version among the ETags of If-None-Match (ours start with it): the client has seen it. */
+function versionSeenIn(header: string): number {
+  let newest = 0;
+  for (const [, digits] of header.matchAll(/(?:^|,)\s*(?:W\/)?"(\d{1,15})-/g)) newest = Math.max(newest, Number(digits));
+  return newest;
 }
 
 /**
@@ -112,10 +89,31 @@ function checkRange(params: { from?: string; to?: string }): void {
   }
 }
 
-export function answerer(pool: Pool, options: AnswerCacheOptions) {
+/** One snapshot for the version and every query of the analysis: a load committing meanwhile is not seen. */
+async function inSnapshot<Params, Answer>(
+  client: Queryable,
+  analysis: (db: Queryable, params: Params) => Promise<Answer>,
+  params: Params,
+): Promise<{ version: number; result: Answer }> {
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // Room for the per-product and per-customer aggregates in memory (the default 4MB spills them to disk).
+    await client.query("SET LOCAL work_mem = '64MB'");
+    const version = await dataVersion(client);
+    const result = await analysis(client, params);
+    await client.query('COMMIT');
+    return { version, result };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+export type AnswerParams = { from?: string; to?: string; format?: 'json' | 'csv'; minVersion?: number };
+
+export function answerer(reads: ReadRouter, options: AnswerCacheOptions) {
   const cache = new AnswerCache(options.maxBytes);
-  const currentVersion = sharedReads(() => dataVersion(pool));
-  return async function answer<Params extends { from?: string; to?: string; format?: 'json' | 'csv' }, Answer>(
+  return async function answer<Params extends AnswerParams, Answer>(
     ctx: Context,
     params: Params,
     analysis: (db: Queryable, params: Params) => Promise<Answer>,
@@ -123,39 +121,35 @@ export function answerer(pool: Pool, options: AnswerCacheOptions) {
   ): Promise<void> {
     checkRange(params);
     const as = representation(ctx, params.format);
-    const { format: _, ...query } = params;
+    // minVersion only says which snapshots may answer: it is no part of the answer, its ETag or its cache key.
+    const { format: _, minVersion, ...query } = params;
     const key = JSON.stringify([ctx.path, as, Object.entries(query).sort(([a], [b]) => a.localeCompare(b))]);
 
-    let version = await currentVersion();
+    // The oldest version this request may see: what the client asked for or showed in If-None-Match (and,
+    // inside the router, the newest this process has seen).
+    const floor = Math.max(minVersion ?? 0, versionSeenIn(ctx.get('If-None-Match')));
+    const chosen = await reads.choose(floor);
+    let version = chosen.version;
+    // Only the primary answers below the floor, and only when it holds no such version yet.
+    if (minVersion !== undefined && version < minVersion) {
+      throw invalidParams([{ name: 'minVersion', reason: `no data version ${minVersion} yet: the newest is ${version}` }]);
+    }
     let json = options.enabled ? cache.get(version, key) : undefined;
     let result: Answer | undefined;
     ctx.status = 200;
     ctx.set('ETag', etagOf(version, key));
+    ctx.set('Data-Version', String(version));
     ctx.set('Cache-Control', 'no-cache');
     if (matchesIfNoneMatch(ctx.get('If-None-Match'), ctx.response.get('ETag'))) {
       ctx.status = 304;
       return;
     }
     if (json === undefined) {
-      // One snapshot for the version and every query of the analysis: a load committing meanwhile is not seen.
-      const session = await checkOut(pool);
-      const { client } = session;
-      try {
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        // Room for the per-product and per-customer aggregates in memory (the default 4MB spills them to disk).
-        await client.query("SET LOCAL work_mem = '64MB'");
-        version = await dataVersion(client);
-        result = await analysis(client, params);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        session.release();
-      }
+      ({ version, result } = await reads.withClient(chosen.source, floor, (client) => inSnapshot(client, analysis, params)));
       json = JSON.stringify(result);
       if (options.enabled) cache.set(version, key, json);
       ctx.set('ETag', etagOf(version, key));
+      ctx.set('Data-Version', String(version));
     }
     if (as === 'csv') {
       const answer = result ?? (JSON.parse(json) as Answer);

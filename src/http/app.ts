@@ -11,6 +11,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/migrate.js';
+import { dataVersion, type ReadRouter } from '../db/read-pool.js';
 import type { RefreshScheduler } from '../refresh/scheduler.js';
 import { mountDashboard } from './dashboard.js';
 import { mountDocs } from './docs.js';
@@ -23,6 +24,8 @@ import { refreshOperations } from './routes/refreshes.js';
 
 export interface AppContext {
   pool: Pool;
+  /** Where analytics answers are read from: DATABASE_READ_URLS's replicas, then the primary (`pool`). */
+  reads: ReadRouter;
   logger: Logger;
   config: Config;
   scheduler: RefreshScheduler;
@@ -40,11 +43,11 @@ function requestId(req: IncomingMessage, res: ServerResponse): string {
 }
 
 export function apiOperations(context: AppContext): Operation[] {
-  return [...analyticsOperations({ pool: context.pool, cache: context.config.analyticsCache }), ...refreshOperations(context)];
+  return [...analyticsOperations({ reads: context.reads, cache: context.config.analyticsCache }), ...refreshOperations(context)];
 }
 
 export function createApp(context: AppContext): Koa {
-  const { pool, logger, config } = context;
+  const { pool, reads, logger, config } = context;
   const app = new Koa();
   app.proxy = false;
   // What fails after the answer has started (a client gone, a request past its timeout, a CSV stream that
@@ -61,15 +64,18 @@ export function createApp(context: AppContext): Koa {
   router.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  // Readiness: the database answers and holds every migration this build ships.
+  // Readiness: the database answers and holds every migration this build ships. dataVersion is the primary's
+  // (at least that of every refresh that has succeeded); with replicas, each one's state and lag. A replica
+  // down does not make the service unready: the primary answers in its place.
   router.get('/ready', async (ctx) => {
     try {
       const pending = await pendingMigrations(pool);
-      const { rows } = await pool.query('SELECT version FROM data_version');
+      const version = await dataVersion(pool);
+      reads.saw(version);
       ctx.status = pending.length === 0 ? 200 : 503;
       ctx.body =
         pending.length === 0
-          ? { status: 'ready', dataVersion: Number(rows[0].version) }
+          ? { status: 'ready', dataVersion: version, ...(reads.replicas.length > 0 && { replicas: await reads.status() }) }
           : { status: 'unavailable', reason: 'migrations not applied', pendingMigrations: pending };
     } catch (error) {
       ctx.log.warn({ err: error }, 'readiness check failed');
@@ -119,7 +125,8 @@ export function createApp(context: AppContext): Koa {
       },
     }),
   );
-  if (config.corsOrigin) app.use(cors({ origin: config.corsOrigin, exposeHeaders: ['ETag', 'Location', 'X-Request-Id'] }));
+  if (config.corsOrigin)
+    app.use(cors({ origin: config.corsOrigin, exposeHeaders: ['ETag', 'Data-Version', 'Location', 'X-Request-Id'] }));
   app.use(router.routes());
   // 405 (with Allow) and 501; problems() gives them a body.
   app.use(router.allowedMethods());

@@ -5,6 +5,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Context, Next } from 'koa';
 import { QueryError } from '../analytics/range.js';
+import { isDatabaseUnavailable } from '../db/database.js';
 
 export interface InvalidParam {
   name: string;
@@ -50,17 +51,6 @@ const EMPTY_ERRORS: Record<number, (ctx: Context) => string> = {
   405: (ctx) => `${ctx.path} does not support ${ctx.method} (allowed: ${ctx.response.get('Allow')})`,
   501: (ctx) => `${ctx.method} is not supported`,
 };
-
-/** PostgreSQL error classes meaning the database is away or refusing sessions, not that the query is wrong. */
-const UNAVAILABLE_SQLSTATES = /^(08|57P0[123]|53300)/;
-const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
-
-/** The database went away (restarted, the session ended) or cannot be reached: a 503 the client may retry. */
-function isDatabaseUnavailable(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.test(code) || UNAVAILABLE_NODE_CODES.has(code))) return true;
-  return typeof message === 'string' && /^Connection terminated/.test(message);
-}
 
 export function problems() {
   return async (ctx: Context, next: Next) => {

@@ -1,15 +1,33 @@
-// A fresh, migrated database per test file, cloned from the template the global fixture made.
+// A fresh, migrated database per test file, cloned from the template the global fixture made; in the replica
+// pass (TEST_REPLICA_URL), also its URL on the replica, which has replayed its creation.
 import pg from 'pg';
 import { createPool } from '../../src/db/database.js';
 import { TEMPLATE_DATABASE } from './global-database.js';
+import { replayed } from './pg-cluster.js';
 
 export interface TestDatabase {
   url: string;
+  /** The same database on the replica the run's test servers read from (TEST_READ_REPLICA=1 only). */
+  replicaUrl?: string;
   pool: pg.Pool;
   drop(): Promise<void>;
 }
 
 let counter = 0;
+
+/**
+ * In the replica pass, waits until the replica has replayed everything committed on the primary so far
+ * (the test's way to read its own writes, as a client uses minVersion); else there is nothing to wait for.
+ */
+export async function replicaCaughtUp(): Promise<void> {
+  if (process.env.TEST_REPLICA_URL) await replayed(process.env.TEST_ADMIN_URL!, process.env.TEST_REPLICA_URL);
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
 
 async function admin<T>(action: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client(process.env.TEST_ADMIN_URL);
@@ -24,13 +42,15 @@ async function admin<T>(action: (client: pg.Client) => Promise<T>): Promise<T> {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `sales_test_${process.pid}_${++counter}`;
   await admin((client) => client.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
-  const url = new URL(process.env.TEST_ADMIN_URL!);
-  url.pathname = `/${name}`;
-  const pool = createPool(url.toString());
+  await replicaCaughtUp();
+  const url = withDatabase(process.env.TEST_ADMIN_URL!, name);
+  const replicaUrl = process.env.TEST_REPLICA_URL && withDatabase(process.env.TEST_REPLICA_URL, name);
+  const pool = createPool(url);
   // Connections the DROP ... WITH (FORCE) below terminates report it here; that is expected.
   pool.on('error', () => {});
   return {
-    url: url.toString(),
+    url,
+    ...(replicaUrl && { replicaUrl }),
     pool,
     async drop() {
       await pool.end();

@@ -1,14 +1,21 @@
 // Mocha global fixture: one PostgreSQL server for the run (DATABASE_URL's, or an embedded one) and a
 // migrated template database that each test file clones (CREATE DATABASE ... TEMPLATE): fast and isolated.
+// With TEST_READ_REPLICA=1, the server is a primary of Debian's PostgreSQL started here with a streaming
+// replica made by pg_basebackup -R; the replica replays every database cloned on the primary, and the test
+// servers read their answers from it (TEST_REPLICA_URL).
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { migrate } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/logger.js';
+import { type PgCluster, startPrimary, startReplica } from './pg-cluster.js';
 
 export const TEMPLATE_DATABASE = 'sales_analytics_template';
 let embedded: EmbeddedServer | undefined;
+let replicated: { primary: PgCluster; replica: PgCluster } | undefined;
+/** Where the replica pass's answers came from (the test servers add theirs as they close). */
+export const replicaPassAnswers = { replica: 0, primary: 0 };
 
 function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
@@ -18,7 +25,12 @@ function withDatabase(url: string, database: string): string {
 
 export async function mochaGlobalSetup(): Promise<void> {
   const logger = createLogger('warn').logger;
-  if (!process.env.DATABASE_URL) {
+  if (process.env.TEST_READ_REPLICA === '1') {
+    const primary = await startPrimary();
+    replicated = { primary, replica: await startReplica(primary) };
+    process.env.DATABASE_URL = primary.url();
+    process.env.TEST_REPLICA_URL = replicated.replica.url();
+  } else if (!process.env.DATABASE_URL) {
     embedded = await startEmbeddedPostgres({
       dataDir: path.join(os.tmpdir(), `sales-analytics-test-${process.pid}`),
       port: 54_330 + (process.pid % 500),
@@ -40,4 +52,13 @@ export async function mochaGlobalSetup(): Promise<void> {
 
 export async function mochaGlobalTeardown(): Promise<void> {
   await embedded?.stop();
+  await replicated?.replica.remove();
+  await replicated?.primary.remove();
+  if (replicated) {
+    const { replica, primary } = replicaPassAnswers;
+    console.log(`replica pass: ${replica} answers computed on the replica, ${primary} on the primary`);
+    // Reads that fell back to the primary would pass the tests without testing the replica: every test
+    // that writes waits for the replica to replay it (replicaCaughtUp), so none has reason to.
+    if (replica === 0 || primary > 0) throw new Error('replica pass: answers must all come from the replica');
+  }
 }

@@ -7,6 +7,7 @@ import { type GeneratedLine, type GeneratorOptions, salesCsvLine, salesHeader } 
 import type { LoadMode } from '../../src/load/index.js';
 import { createLogger } from '../../src/logger.js';
 import { type RefreshOutcome, runRefresh } from '../../src/refresh/refresh.js';
+import { replicaCaughtUp } from './database.js';
 
 export const quietLogger = createLogger('silent').logger;
 
@@ -27,7 +28,10 @@ export function csvOf(
 
 /** Loads a file as the CLI does; `partBytes` sorts a file larger than that into parts (the loader's default otherwise). */
 export async function load(pool: Pool, file: string, mode: LoadMode = 'append', partBytes?: number): Promise<RefreshOutcome> {
-  return runRefresh(pool, quietLogger, { file, source: path.basename(file), mode, trigger: 'cli', partBytes });
+  const outcome = await runRefresh(pool, quietLogger, { file, source: path.basename(file), mode, trigger: 'cli', partBytes });
+  // What a test loads, it reads next: in the replica pass, from the replica once it has replayed the load.
+  await replicaCaughtUp();
+  return outcome;
 }
 
 /** Decimal text -> integer count of 1e-`scale` units. */

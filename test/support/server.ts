@@ -6,10 +6,12 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { readConfig } from '../../src/config.js';
+import { ReadRouter } from '../../src/db/read-pool.js';
 import { createApp } from '../../src/http/app.js';
 import { httpServer } from '../../src/http/server.js';
 import { RefreshScheduler } from '../../src/refresh/scheduler.js';
 import type { TestDatabase } from './database.js';
+import { replicaPassAnswers } from './global-database.js';
 import { quietLogger } from './sales-files.js';
 
 export const TEST_TOKEN = 'test-token-0123456789';
@@ -18,6 +20,7 @@ export interface TestServer {
   url: string;
   dataDir: string;
   scheduler: RefreshScheduler;
+  reads: ReadRouter;
   /** Lines the refresh workers logged. */
   workerLog: string[];
   close(): Promise<void>;
@@ -25,7 +28,9 @@ export interface TestServer {
 
 export async function startTestServer(db: TestDatabase, env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sales-data-'));
-  const config = readConfig({ DATA_DIR: dataDir, REFRESH_CRON: '', LOG_LEVEL: 'info', ...env });
+  // In the replica pass, answers are read from the test database's copy on the replica.
+  const replica = db.replicaUrl ? { DATABASE_URL: db.url, DATABASE_READ_URLS: db.replicaUrl } : {};
+  const config = readConfig({ DATA_DIR: dataDir, REFRESH_CRON: '', LOG_LEVEL: 'info', ...replica, ...env });
   const workerLog: string[] = [];
   const scheduler = new RefreshScheduler({
     config,
@@ -35,7 +40,8 @@ export async function startTestServer(db: TestDatabase, env: Record<string, stri
     writeLogLine: (line) => workerLog.push(line),
   });
   await scheduler.start();
-  const app = createApp({ pool: db.pool, logger: quietLogger, config, scheduler, refreshToken: TEST_TOKEN });
+  const reads = new ReadRouter(db.pool, config.readReplicaUrls, quietLogger);
+  const app = createApp({ pool: db.pool, reads, logger: quietLogger, config, scheduler, refreshToken: TEST_TOKEN });
   const server: Server = await new Promise((resolve) => {
     const listening = httpServer(app, config.http).listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -44,11 +50,15 @@ export async function startTestServer(db: TestDatabase, env: Record<string, stri
     url: `http://127.0.0.1:${port}`,
     dataDir,
     scheduler,
+    reads,
     workerLog,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await scheduler.stop(0);
+      await reads.close();
+      replicaPassAnswers.primary += reads.primary.answered;
+      for (const replica of reads.replicas) replicaPassAnswers.replica += replica.answered;
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,5 +1,4 @@
 // The analytics endpoints: each declares its route, its schemas and the one analysis that answers it.
-import type { Pool } from 'pg';
 import * as schemas from '../../../schemas/analytics.js';
 import { customerSummary } from '../../analytics/customer-summary.js';
 import { lifetimeValue } from '../../analytics/lifetime-value.js';
@@ -10,7 +9,8 @@ import { revenueSummary } from '../../analytics/revenue-summary.js';
 import { revenueTrend } from '../../analytics/revenue-trend.js';
 import { segmentMembers, segments } from '../../analytics/segments.js';
 import type { Queryable } from '../../analytics/sql.js';
-import { type AnswerCacheOptions, answerer, type CsvShape } from '../answers.js';
+import type { ReadRouter } from '../../db/read-pool.js';
+import { type AnswerCacheOptions, type AnswerParams, answerer, type CsvShape } from '../answers.js';
 import type { Operation } from '../operation.js';
 
 type Schema = { properties: Record<string, unknown> };
@@ -47,18 +47,16 @@ interface AnalyticsEndpoint<Params, Answer> {
   csv: CsvShape<Answer>;
 }
 
-export function analyticsOperations({ pool, cache }: { pool: Pool; cache: AnswerCacheOptions }): Operation[] {
-  const answer = answerer(pool, cache);
-  const endpoint = <Params extends { from?: string; to?: string; format?: 'json' | 'csv' }, Answer>(
-    spec: AnalyticsEndpoint<Params, Answer>,
-  ): Operation => ({
+export function analyticsOperations({ reads, cache }: { reads: ReadRouter; cache: AnswerCacheOptions }): Operation[] {
+  const answer = answerer(reads, cache);
+  const endpoint = <Params extends AnswerParams, Answer>(spec: AnalyticsEndpoint<Params, Answer>): Operation => ({
     method: 'get',
     path: spec.path,
     operationId: spec.operationId,
     tag: spec.tag,
     summary: spec.summary,
     access: 'reader',
-    description: `${spec.description ? `${spec.description} ` : ''}Answers JSON, or CSV with Accept: text/csv or format=csv. ETag from the data version; If-None-Match answers 304.`,
+    description: `${spec.description ? `${spec.description} ` : ''}Answers JSON, or CSV with Accept: text/csv or format=csv. ETag and Data-Version from the data version; If-None-Match answers 304. minVersion (or the version in If-None-Match) is the oldest data version the answer may come from (docs/replicas.md).`,
     parameters: spec.parameters,
     csv: true,
     response: { status: 200, description: spec.summary, schema: spec.answer, example: spec.example },

@@ -2,7 +2,7 @@
 // and the answer cache is bounded by the bytes of its answers, not by their number.
 import { expect } from 'chai';
 import { ConfigError, readConfig } from '../../../src/config.js';
-import { useTestDatabase } from '../../support/database.js';
+import { replicaCaughtUp, useTestDatabase } from '../../support/database.js';
 import { load, writeFile } from '../../support/sales-files.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
 
@@ -87,7 +87,10 @@ describe('answer cache size', () => {
     return (await response.json()).items.reduce((total: number, item: { revenue: number }) => total + item.revenue, 0);
   };
   /** Changes the figures under the cache without a new data version: a cached answer does not see it. */
-  const changeFiguresBehindTheCache = () => db().pool.query('UPDATE sales_by_day_region SET revenue = revenue + 1');
+  const changeFiguresBehindTheCache = async () => {
+    await db().pool.query('UPDATE sales_by_day_region SET revenue = revenue + 1');
+    await replicaCaughtUp();
+  };
 
   it('keeps answers up to an eighth of ANALYTICS_CACHE_MB each, and computes larger ones every time', async () => {
     server = await startTestServer(db(), { ANALYTICS_CACHE_MB: '1' });

@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
-import { useTestDatabase } from '../../support/database.js';
+import { replicaCaughtUp, useTestDatabase } from '../../support/database.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
 
 describe('API documentation', () => {
@@ -33,6 +33,20 @@ describe('API documentation', () => {
       ([, method, route]) => `${method} ${route}`,
     );
     expect(rows.sort()).to.deep.equal(documented);
+  });
+
+  it('documents minVersion, a whole number from 0, on every analytics endpoint', async () => {
+    const document = await (await fetch(`${server.url}/api/v1/openapi.json`)).json();
+    const analytics = Object.entries(document.paths as Record<string, { get?: { parameters: { name: string }[] } }>).filter(
+      ([route, methods]) =>
+        methods.get && route.startsWith('/api/v1/') && !route.startsWith('/api/v1/refreshes') && route !== '/api/v1/openapi.json',
+    );
+    expect(analytics).to.have.length(13);
+    for (const [route, { get }] of analytics) {
+      const minVersion = get!.parameters.find((parameter) => parameter.name === 'minVersion');
+      expect(minVersion, route).to.deep.include({ in: 'query' }).and.not.have.property('required');
+      expect((minVersion as unknown as { schema: object }).schema, route).to.include({ type: 'integer', minimum: 0 });
+    }
   });
 
   it('serves the interactive docs and their assets from this process', async () => {
@@ -68,7 +82,10 @@ describe('health, readiness and failures', () => {
 
   it('answers /health, and /ready with the data version while every migration is applied', async () => {
     expect(await (await fetch(`${server.url}/health`)).json()).to.deep.equal({ status: 'ok' });
-    expect(await (await fetch(`${server.url}/ready`)).json()).to.deep.equal({ status: 'ready', dataVersion: 0 });
+    // Replicas are listed only when DATABASE_READ_URLS names some (the replica pass; read-pool.test.ts checks them).
+    const { replicas, ...ready } = await (await fetch(`${server.url}/ready`)).json();
+    expect(ready).to.deep.equal({ status: 'ready', dataVersion: 0 });
+    expect(replicas?.map((replica: { state: string }) => replica.state)).to.deep.equal(db().replicaUrl ? ['up'] : undefined);
     await db().pool.query("DELETE FROM schema_migrations WHERE name = '0003_yearly_product_rollups'");
     const pending = await fetch(`${server.url}/ready`);
     expect(pending.status).to.equal(503);
@@ -106,6 +123,7 @@ describe('health, readiness and failures', () => {
 
   it('answers a server fault with a 500 that names the request id and nothing of the cause', async () => {
     await db().pool.query('DROP TABLE sales_by_day_region');
+    await replicaCaughtUp();
     // A query not answered before: the answer cache would otherwise serve it.
     const response = await fetch(`${server.url}/api/v1/revenue?from=2020-01-01`, { headers: { 'X-Request-Id': 'trace-me-42' } });
     expect(response.status).to.equal(500);

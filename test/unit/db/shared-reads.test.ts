@@ -1,7 +1,7 @@
 // sharedReads (the data version behind every answer): concurrent callers share queries, and no caller is
 // given a query that started before it asked, so an answer never predates a load its client saw commit.
 import { expect } from 'chai';
-import { sharedReads } from '../../../src/http/answers.js';
+import { sharedReads } from '../../../src/db/read-pool.js';
 
 /** A read whose queries the test settles by hand, numbered in the order they start. */
 function controlledRead() {

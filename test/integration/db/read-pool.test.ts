@@ -1,0 +1,209 @@
+// Reads from real streaming replicas (Debian's PostgreSQL, pg_basebackup -R), through the HTTP API: answers
+// from the replicas in turn, a replica behind the version a request needs skipped for the primary, a
+// stopped one skipped without a 500 and shown down on /ready, and no answer older than one already seen.
+import { expect } from 'chai';
+import type pg from 'pg';
+import { createPool } from '../../../src/db/database.js';
+import { migrate } from '../../../src/db/migrate.js';
+import { runRefresh } from '../../../src/refresh/refresh.js';
+import { type PgCluster, replayed, startPrimary, startReplica } from '../../support/pg-cluster.js';
+import { quietLogger, writeFile } from '../../support/sales-files.js';
+import { startTestServer, type TestServer } from '../../support/server.js';
+
+const HEADER =
+  'Order ID,Product ID,Customer ID,Product Name,Category,Region,Date of Sale,Quantity Sold,Unit Price,Discount,Shipping Cost,Payment Method,Customer Name,Customer Email,Customer Address';
+/** One order of `quantity` shoes at 10.00: revenue 10 x quantity. */
+const sale = (order: number, quantity: number) =>
+  `${order},P1,C1,Shoe,Shoes,Europe,2024-01-15,${quantity},10.00,0,0,Cash,Ann,ann@example.com,`;
+
+describe('read replicas', function () {
+  // Three clusters of our own: a few seconds each to make.
+  this.timeout(180_000);
+  let primary: PgCluster;
+  let replicas: PgCluster[];
+  let pool: pg.Pool;
+  let server: TestServer;
+  let orders = 0;
+
+  const replicaUrls = () => replicas.map((replica) => replica.url('sales'));
+  const allReplayed = () => Promise.all(replicas.map((replica) => replayed(primary.url(), replica.url())));
+  /** Appends one order on the primary (as a refresh does): the data version goes up by one. */
+  async function appendOrder(): Promise<number> {
+    orders += 1;
+    const file = await writeFile(`${HEADER}\n${sale(orders, orders)}\n`);
+    return (await runRefresh(pool, quietLogger, { file, source: `order-${orders}.csv`, mode: 'append', trigger: 'cli' })).result!
+      .dataVersion;
+  }
+  const onReplica = (i: number, sql: string) => {
+    const client = createPool(replicas[i].url('sales'), 1);
+    return client.query(sql).finally(() => client.end());
+  };
+  async function get(path: string, headers: Record<string, string> = {}) {
+    const response = await fetch(`${server.url}${path}`, { headers });
+    return {
+      status: response.status,
+      version: response.headers.get('data-version'),
+      etag: response.headers.get('etag'),
+      body: await response.json(),
+    };
+  }
+  const ready = async () => (await fetch(`${server.url}/ready`)).json();
+  const answered = () => ({ primary: server.reads.primary.answered, replicas: server.reads.replicas.map((r) => r.answered) });
+
+  before(async () => {
+    primary = await startPrimary();
+    const admin = createPool(primary.url(), 1);
+    await admin.query('CREATE DATABASE sales');
+    await admin.end();
+    await migrate(primary.url('sales'), quietLogger);
+    replicas = await Promise.all([startReplica(primary), startReplica(primary)]);
+    pool = createPool(primary.url('sales'));
+  });
+  after(async () => {
+    await pool?.end();
+    for (const cluster of [...(replicas ?? []), primary]) await cluster?.remove();
+  });
+  afterEach(() => server?.close());
+
+  it('answers from the replicas in turn once they have replayed a refresh made on the primary', async () => {
+    const version = await appendOrder();
+    await allReplayed();
+    server = await startTestServer(
+      { url: primary.url('sales'), pool, drop: async () => {} },
+      {
+        DATABASE_URL: primary.url('sales'),
+        DATABASE_READ_URLS: replicaUrls().join(','),
+        ANALYTICS_CACHE: 'false',
+      },
+    );
+    for (let i = 0; i < 4; i += 1) {
+      const answer = await get('/api/v1/revenue');
+      expect(answer).to.deep.include({ status: 200, version: String(version) });
+      expect(answer.body).to.include({ revenue: 10, orders: 1 });
+    }
+    expect(answered()).to.deep.equal({ primary: 0, replicas: [2, 2] });
+  });
+
+  it('skips a replica behind minVersion (or an ETag seen) for the primary, and never answers older than a version seen', async () => {
+    server = await startTestServer(
+      { url: primary.url('sales'), pool, drop: async () => {} },
+      {
+        DATABASE_URL: primary.url('sales'),
+        DATABASE_READ_URLS: replicaUrls().join(','),
+      },
+    );
+    const before = await get('/api/v1/revenue');
+    // The replicas stop replaying: the next refresh reaches only the primary.
+    for (const i of [0, 1]) await onReplica(i, 'SELECT pg_wal_replay_pause()');
+    try {
+      const version = await appendOrder();
+      expect(Number(before.version)).to.equal(version - 1);
+
+      // Without minVersion, a replica's older (cached) answer is still fine: nothing newer has been seen here.
+      expect(await get('/api/v1/revenue')).to.deep.include({ status: 200, version: String(version - 1) });
+      const asked = await get(`/api/v1/revenue?minVersion=${version}`);
+      expect(asked).to.deep.include({ status: 200, version: String(version) });
+      expect(asked.body).to.include({ orders: 2, revenue: 30 });
+      expect(answered().primary).to.equal(1);
+      // A client holding the newer answer's ETag gets a 304 for it, not the replicas' older answer, from
+      // another process too (which has seen nothing newer itself).
+      const other = await startTestServer(
+        { url: primary.url('sales'), pool, drop: async () => {} },
+        {
+          DATABASE_URL: primary.url('sales'),
+          DATABASE_READ_URLS: replicaUrls().join(','),
+        },
+      );
+      try {
+        const conditional = await fetch(`${other.url}/api/v1/revenue`, { headers: { 'If-None-Match': asked.etag! } });
+        expect(conditional.status).to.equal(304);
+        expect(other.reads.newest).to.equal(version);
+      } finally {
+        await other.close();
+      }
+      // Once this process has seen the newer version, no answer of the older one: the cache's included.
+      expect(await get('/api/v1/revenue')).to.deep.include({ status: 200, version: String(version) });
+      expect(await get('/api/v1/revenue?from=2024-01-01')).to.deep.include({ status: 200, version: String(version) });
+
+      // /ready: the primary's version, the replicas one behind with WAL not replayed.
+      const paused = await ready();
+      expect(paused).to.include({ status: 'ready', dataVersion: version });
+      for (const replica of paused.replicas) {
+        expect(replica).to.include({ state: 'up', dataVersion: version - 1 });
+        expect(replica.lagBytes).to.be.above(0);
+        expect(replica.lagSeconds).to.be.a('number');
+      }
+      // A version that the primary does not hold either is the client's mistake, said so.
+      const future = await get(`/api/v1/revenue?minVersion=${version + 5}`);
+      expect(future.status).to.equal(400);
+      expect(future.body['invalid-params']).to.deep.equal([
+        { name: 'minVersion', reason: `no data version ${version + 5} yet: the newest is ${version}` },
+      ]);
+    } finally {
+      for (const i of [0, 1]) await onReplica(i, 'SELECT pg_wal_replay_resume()');
+    }
+    await allReplayed();
+    const caughtUp = answered();
+    const fresh = await get('/api/v1/revenue?from=2024-01-02');
+    expect(fresh.status).to.equal(200);
+    expect(answered().replicas.reduce((a, b) => a + b)).to.equal(caughtUp.replicas.reduce((a, b) => a + b) + 1);
+    for (const replica of (await ready()).replicas)
+      expect(replica).to.include({ state: 'up', dataVersion: Number(fresh.version) });
+  });
+
+  it('refuses a minVersion that is not a whole number from 0 with a 400 problem, and leaves replicas up after a bad request', async () => {
+    server = await startTestServer(
+      { url: primary.url('sales'), pool, drop: async () => {} },
+      {
+        DATABASE_URL: primary.url('sales'),
+        DATABASE_READ_URLS: replicaUrls().join(','),
+      },
+    );
+    for (const bad of ['-1', 'x', '1.5', '1e3']) {
+      const answer = await get(`/api/v1/products/top?minVersion=${bad}`);
+      expect(answer.status, bad).to.equal(400);
+      expect(answer.body['invalid-params'].map((param: { name: string }) => param.name)).to.deep.equal(['minVersion']);
+    }
+    // A request the analysis refuses fails alike everywhere: no reason to mark the replica down and ask the primary.
+    expect((await get('/api/v1/revenue/trend?interval=day&from=0001-01-01&to=1000-12-31')).status).to.equal(400);
+    for (const from of ['2024-01-01', '2024-01-02']) expect((await get(`/api/v1/revenue?from=${from}`)).status).to.equal(200);
+    expect(answered()).to.deep.equal({ primary: 0, replicas: [1, 1] });
+  });
+
+  it('skips a stopped replica without a 500, shows it down on /ready, and reads from it again once it is back', async () => {
+    const version = await appendOrder();
+    await allReplayed();
+    server = await startTestServer(
+      { url: primary.url('sales'), pool, drop: async () => {} },
+      {
+        DATABASE_URL: primary.url('sales'),
+        DATABASE_READ_URLS: replicaUrls().join(','),
+        ANALYTICS_CACHE: 'false',
+      },
+    );
+    await replicas[0].stop();
+    try {
+      for (let i = 0; i < 4; i += 1)
+        expect(await get('/api/v1/revenue')).to.deep.include({ status: 200, version: String(version) });
+      expect(answered()).to.deep.equal({ primary: 0, replicas: [0, 4] });
+      const [down, up] = (await ready()).replicas;
+      expect(down).to.include({ name: 'replica-1', state: 'down', dataVersion: null, lagBytes: null });
+      expect(down.error).to.be.a('string').and.not.be.empty;
+      expect(up).to.include({ name: 'replica-2', state: 'up', dataVersion: version });
+
+      // Both away: the primary answers.
+      await replicas[1].stop();
+      expect(await get('/api/v1/revenue')).to.deep.include({ status: 200, version: String(version) });
+      expect(answered().primary).to.equal(1);
+    } finally {
+      await replicas[0].start();
+      await replicas[1].start();
+    }
+    await allReplayed();
+    // /ready probes every replica: one that answers is up again, and takes its turn.
+    expect((await ready()).replicas.map((replica: { state: string }) => replica.state)).to.deep.equal(['up', 'up']);
+    const before = answered();
+    for (let i = 0; i < 2; i += 1) expect((await get('/api/v1/revenue')).status).to.equal(200);
+    expect(answered().replicas).to.deep.equal([before.replicas[0] + 1, before.replicas[1] + 1]);
+  });
+});
