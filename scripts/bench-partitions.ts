@@ -12,7 +12,8 @@
 //   4. a replace of the orders of the last 1 and 3 months, in one transaction as the loader writes it (delete
 //      the lines and orders no longer in the file, insert the file's new ones), then VACUUM; for the
 //      partitioned facts also the swap of whole month partitions (detach and drop, attach freshly built ones)
-// Each figure is the median of BENCH_REPS runs (default 3); the variants alternate within a repetition.
+// Each figure is the median of BENCH_REPS runs (default 3; BENCH_REBUILD_REPS for the rollup rebuild); the
+// variants alternate within a repetition.
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { topProducts } from '../src/analytics/products.js';
@@ -25,6 +26,8 @@ import { createLogger } from '../src/logger.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 10_000_000);
 const reps = Number(process.env.BENCH_REPS ?? 3);
+/** The rollup rebuild reads every line (about a minute per variant at 10M here): BENCH_REBUILD_REPS, default BENCH_REPS. */
+const rebuildReps = Number(process.env.BENCH_REBUILD_REPS ?? reps);
 const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const database = `bench_partitions_${process.pid}`;
 const logger = createLogger('warn').logger;
@@ -72,7 +75,7 @@ function ordersSql(
 ) {
   const spread = growth ? `sqrt((g - ${first})::float8 / ${count})` : `(g - ${first})::float8 / ${count}`;
   return `INSERT INTO ${schema}.orders (order_id, code, customer_id, region_id, payment_method_id, sale_date)
-    SELECT g, '${codePrefix}' || g, 1 + (g * 7919) % ${CUSTOMERS}, 1 + g % 5, 1 + g % 4,
+    SELECT g, '${codePrefix}' || g, 1 + (g::bigint * 7919) % ${CUSTOMERS}, 1 + g % 5, 1 + g % 4,
            date '${from}' + floor(${days} * ${spread})::integer
     FROM generate_series(${first}, ${first + count - 1}) g`;
 }
@@ -82,11 +85,11 @@ function linesSql(schema: string, first: number, last: number) {
   const withDay = schema === 'parted';
   return `INSERT INTO ${schema}.order_items (order_id, product_id, quantity, unit_price, discount, shipping_cost, unit_cost
       ${withDay ? ', sale_date' : ''})
-    SELECT o.order_id, 1 + (o.order_id * 37 + k * 101) % ${PRODUCTS}, 1 + (o.order_id + k) % 5, p.price,
-           CASE WHEN (o.order_id + k) % 4 = 0 THEN 0.1 ELSE 0 END, ((o.order_id * k) % 900) / 100.0,
+    SELECT o.order_id, 1 + (o.order_id::bigint * 37 + k * 101) % ${PRODUCTS}, 1 + (o.order_id + k) % 5, p.price,
+           CASE WHEN (o.order_id + k) % 4 = 0 THEN 0.1 ELSE 0 END, ((o.order_id::bigint * k) % 900) / 100.0,
            CASE WHEN (o.order_id + k) % 10 < 7 THEN round(p.price * 0.6, 2) END ${withDay ? ', o.sale_date' : ''}
-    FROM ${schema}.orders o, generate_series(1, 1 + (o.order_id * 7919) % 5) k,
-         LATERAL (SELECT round(1 + ((o.order_id * 13 + k * 7) % 20000) / 100.0, 2) AS price) p
+    FROM ${schema}.orders o, generate_series(1, 1 + (o.order_id::bigint * 7919) % 5) k,
+         LATERAL (SELECT round(1 + ((o.order_id::bigint * 13 + k * 7) % 20000) / 100.0, 2) AS price) p
     WHERE o.order_id BETWEEN ${first} AND ${last}`;
 }
 
@@ -235,7 +238,7 @@ async function main() {
     // unchanged, on each variant (search_path to its facts); every rollup once, from the plain facts, for the
     // API's questions (at most 10M lines unless BENCH_API=1: the rollups do not depend on how facts are stored).
     const [regionSql] = rebuildStatement(ROLLUP_TABLES.region);
-    for (let rep = 0; rep < reps; rep++) {
+    for (let rep = 0; rep < rebuildReps; rep++) {
       for (const variant of rep % 2 ? [...VARIANTS].reverse() : VARIANTS) {
         await db.query(`SET search_path = ${variant === 'plain' ? 'public' : 'parted, public'}`);
         const [, ms] = await timed(async () => {
