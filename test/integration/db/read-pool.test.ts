@@ -63,19 +63,23 @@ describe('read replicas', function () {
     await pool?.end();
     for (const cluster of [...(replicas ?? []), primary]) await cluster?.remove();
   });
+  /** A server on the primary of the sales database with every replica for reads; `cache: false` turns the answer cache off. */
+  const startReplicaServer = ({ cache = true } = {}) =>
+    startTestServer(
+      { url: primary.url('sales'), pool, drop: async () => {} },
+      {
+        DATABASE_URL: primary.url('sales'),
+        DATABASE_READ_URLS: replicaUrls().join(','),
+        ...(cache ? {} : { ANALYTICS_CACHE: 'false' }),
+      },
+    );
+
   afterEach(() => server?.close());
 
   it('answers from the replicas in turn once they have replayed a refresh made on the primary', async () => {
     const version = await appendOrder();
     await allReplayed();
-    server = await startTestServer(
-      { url: primary.url('sales'), pool, drop: async () => {} },
-      {
-        DATABASE_URL: primary.url('sales'),
-        DATABASE_READ_URLS: replicaUrls().join(','),
-        ANALYTICS_CACHE: 'false',
-      },
-    );
+    server = await startReplicaServer({ cache: false });
     for (let i = 0; i < 4; i += 1) {
       const answer = await get('/api/v1/revenue');
       expect(answer).to.deep.include({ status: 200, version: String(version) });
@@ -85,13 +89,7 @@ describe('read replicas', function () {
   });
 
   it('skips a replica behind minVersion (or an ETag seen) for the primary, and never answers older than a version seen', async () => {
-    server = await startTestServer(
-      { url: primary.url('sales'), pool, drop: async () => {} },
-      {
-        DATABASE_URL: primary.url('sales'),
-        DATABASE_READ_URLS: replicaUrls().join(','),
-      },
-    );
+    server = await startReplicaServer();
     const before = await get('/api/v1/revenue');
     // The replicas stop replaying: the next refresh reaches only the primary.
     for (const i of [0, 1]) await onReplica(i, 'SELECT pg_wal_replay_pause()');
@@ -107,13 +105,7 @@ describe('read replicas', function () {
       expect(answered().primary).to.equal(1);
       // A client holding the newer answer's ETag gets a 304 for it, not the replicas' older answer, from
       // another process too (which has seen nothing newer itself).
-      const other = await startTestServer(
-        { url: primary.url('sales'), pool, drop: async () => {} },
-        {
-          DATABASE_URL: primary.url('sales'),
-          DATABASE_READ_URLS: replicaUrls().join(','),
-        },
-      );
+      const other = await startReplicaServer();
       try {
         const conditional = await fetch(`${other.url}/api/v1/revenue`, { headers: { 'If-None-Match': asked.etag! } });
         expect(conditional.status).to.equal(304);
@@ -152,13 +144,7 @@ describe('read replicas', function () {
   });
 
   it('refuses a minVersion that is not a whole number from 0 with a 400 problem, and leaves replicas up after a bad request', async () => {
-    server = await startTestServer(
-      { url: primary.url('sales'), pool, drop: async () => {} },
-      {
-        DATABASE_URL: primary.url('sales'),
-        DATABASE_READ_URLS: replicaUrls().join(','),
-      },
-    );
+    server = await startReplicaServer();
     for (const bad of ['-1', 'x', '1.5', '1e3']) {
       const answer = await get(`/api/v1/products/top?minVersion=${bad}`);
       expect(answer.status, bad).to.equal(400);
@@ -173,14 +159,7 @@ describe('read replicas', function () {
   it('skips a stopped replica without a 500, shows it down on /ready, and reads from it again once it is back', async () => {
     const version = await appendOrder();
     await allReplayed();
-    server = await startTestServer(
-      { url: primary.url('sales'), pool, drop: async () => {} },
-      {
-        DATABASE_URL: primary.url('sales'),
-        DATABASE_READ_URLS: replicaUrls().join(','),
-        ANALYTICS_CACHE: 'false',
-      },
-    );
+    server = await startReplicaServer({ cache: false });
     await replicas[0].stop();
     try {
       for (let i = 0; i < 4; i += 1)
