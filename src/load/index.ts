@@ -2,9 +2,7 @@
 // Streams a file through parse -> validate -> in-file bookkeeping -> COPY into staging, then applies it with
 // set-based SQL in ONE transaction: readers see the old data until the commit, and a failure changes nothing.
 // A first load (an empty database) streams straight into the final tables instead (fresh-load.ts).
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { copyRows, copyValue } from '../db/copy.js';
@@ -13,6 +11,7 @@ import * as apply from './apply-sql.js';
 import type { FileState } from './file-state.js';
 import { analyzeTables, BULK_TABLES, IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js';
 import { LineSink, lineFigures } from './line-sink.js';
+import { createLoadDirectory } from './load-directory.js';
 import { applyDelta, applyNetChange, deltaTable, ROLLUP_TABLES, type Rollup } from './rollup-sql.js';
 import type { SourceFormat } from './source.js';
 import { type LoadProgress, LoadTracker, rebuildRollup, type Statement, statements, step } from './steps.js';
@@ -198,8 +197,9 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
  */
 export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
-  // The parts of a large file and the rollups' sorted runs: removed with the load, whatever its outcome.
-  const directory = await mkdtemp(path.join(os.tmpdir(), 'sales-analytics-load-'));
+  // The parts of a large file and the rollups' sorted runs: removed with the load, whatever its outcome (and by
+  // a later load when this process is killed).
+  const directory = await createLoadDirectory();
   const options = { ...loadOptions, directory, tracker: new LoadTracker(loadOptions.onProgress) };
   const session = await checkOut(pool).catch(async (error) => {
     await rm(directory, { recursive: true, force: true });
