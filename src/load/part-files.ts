@@ -138,7 +138,7 @@ export function* readPart(directory: string, part: number): Generator<SourceReco
     for (let left = fs.fstatSync(fd).size; left > 0; ) {
       readFully(fd, header);
       const [utf16, byteCount, lengthCount, recordCount] = header;
-      const bytes = Buffer.alloc(byteCount);
+      const bytes = Buffer.allocUnsafe(byteCount); // read in full below
       const lengths = new Int32Array(lengthCount);
       const index = new Int32Array(recordCount);
       for (const chunk of [bytes, lengths, index]) readFully(fd, chunk);
@@ -152,7 +152,9 @@ export function* readPart(directory: string, part: number): Generator<SourceReco
       };
       const records: SourceRecord[] = [];
       for (let r = 0; r < index.length; r += RECORD_INTS) {
-        const fields = Array.from({ length: index[r + 1] }, next);
+        // A plain loop: Array.from with a mapping function took most of this function's time.
+        const fields: string[] = [];
+        for (let f = index[r + 1]; f > 0; f--) fields.push(next());
         const record: SourceRecord = { line: index[r], fields, raw: next() };
         if (index[r + 2] === 1) record.extra = JSON.parse(next());
         records.push(record);

@@ -72,15 +72,17 @@ export function validateEmail(value: string): boolean {
  * Bounded: cleared when full.
  */
 function memoize<T>(check: (text: string) => T, limit = 50_000): (text: string) => T {
-  const cache = new Map<string, T>();
+  // An undefined result (a valid date, an invalid decimal) is kept as NONE: one lookup per value, not two.
+  const NONE = Symbol('none');
+  const cache = new Map<string, T | typeof NONE>();
   return (text) => {
     let result = cache.get(text);
-    if (result === undefined && !cache.has(text)) {
+    if (result === undefined) {
       result = check(text);
       if (cache.size >= limit) cache.clear();
-      cache.set(` ${text}`.slice(1), result);
+      cache.set(` ${text}`.slice(1), result === undefined ? NONE : result);
     }
-    return result as T;
+    return (result === NONE ? undefined : result) as T;
   };
 }
 

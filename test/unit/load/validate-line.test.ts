@@ -160,4 +160,12 @@ describe('validateLine', () => {
     expect(accepted(unknown, withCost)).to.include({ unitCost: null, attributes: null });
     expect(reasons([...row().slice(0, 14), 'n/a', '', 'x'], withCost)[0]).to.match(/^Unit Cost/);
   });
+  it('gives the same answer for a value seen before (the checks keep what they found, valid or not)', () => {
+    for (let seen = 0; seen < 2; seen++) {
+      expect(accepted(row({ 'Date of Sale': '2024-02-29', 'Unit Price': '12.50', Discount: '0.25' }))).to.include({
+        saleDate: '2024-02-29',
+      });
+      expect(reasons(row({ 'Date of Sale': '2023-02-29', 'Unit Price': '12.5.0', Discount: '2' }))).to.have.length(3);
+    }
+  });
 });
