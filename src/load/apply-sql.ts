@@ -28,9 +28,6 @@ export const COPY_CUSTOMERS = `COPY stage_customers FROM STDIN`;
 /** Each line key once: the last row of the key in the file wins. */
 export const DROP_SUPERSEDED_LINES = `DELETE FROM stage_lines WHERE line = ANY ($1::integer[])`;
 
-/** The planner's estimate of the stored lines (0 before any ANALYZE): enough to tell a large change. */
-export const ESTIMATE_STORED_LINES = `SELECT greatest(reltuples, 0)::float8 AS stored FROM pg_class WHERE oid = 'order_items'::regclass`;
-
 export const ANALYZE_STAGING = `ANALYZE stage_lines; ANALYZE stage_orders; ANALYZE stage_products; ANALYZE stage_customers`;
 
 export const UPSERT_DIMENSIONS = `

@@ -14,6 +14,7 @@ import { LineSink, lineFigures } from './line-sink.js';
 import { createLoadDirectory } from './load-directory.js';
 import { applyDelta, applyNetChange, deltaTable, ROLLUP_TABLES, type Rollup } from './rollup-sql.js';
 import type { SourceFormat } from './source.js';
+import { rowsWritten, TableStatistics } from './statistics.js';
 import { type LoadProgress, LoadTracker, rebuildRollup, type Statement, statements, step } from './steps.js';
 import type { StreamedFile } from './stream-rows.js';
 import type { SaleLine } from './validate-line.js';
@@ -141,11 +142,11 @@ async function putBackTouched(exec: Statement, skip: Set<string>): Promise<void>
  * embedded server), the row-level foreign-key triggers are skipped for these two statements
  * (session_replication_role = replica): they were most of an append's time. Elsewhere they run as usual.
  */
-async function upsertFacts(exec: Statement): Promise<void> {
+async function upsertFacts(exec: Statement, statistics: TableStatistics): Promise<void> {
   const { superuser } = (await exec('check role', apply.IS_SUPERUSER)).rows[0] as { superuser: boolean };
   if (superuser) await exec('skip row triggers', `SET LOCAL session_replication_role = replica`);
-  await exec('upsert orders', apply.UPSERT_ORDERS);
-  await exec('upsert order items', apply.UPSERT_ORDER_ITEMS);
+  await statistics.wrote('orders', rowsWritten(await exec('upsert orders', apply.UPSERT_ORDERS)));
+  await statistics.wrote('order_items', rowsWritten(await exec('upsert order items', apply.UPSERT_ORDER_ITEMS)));
   if (superuser) await exec('row triggers again', `SET LOCAL session_replication_role = origin`);
 }
 
@@ -158,13 +159,16 @@ const ANALYZE_SHARE = 0.1;
 
 /** Applies the staged file: dimensions, orders, order lines, rollups, data version. Returns the counts. */
 async function applyStaged(exec: Statement, state: FileState, options: LoadOptions) {
-  const { stored } = (await exec('estimate stored lines', apply.ESTIMATE_STORED_LINES)).rows[0] as { stored: number };
   await exec('drop superseded lines', apply.DROP_SUPERSEDED_LINES, [state.supersededLines]);
   await exec('analyze staging', apply.ANALYZE_STAGING);
+  // Every step below is planned on statistics that hold for what it reads (statistics.ts).
+  const statistics = new TableStatistics(exec);
+  await statistics.checkBesideFile();
+  const stored = await statistics.estimate('order_items');
   await exec('upsert dimensions', apply.UPSERT_DIMENSIONS);
   const categoryChanges = (await exec('count category changes', apply.COUNT_CATEGORY_CHANGES)).rows[0].changed as number;
-  await exec('upsert products', apply.UPSERT_PRODUCTS);
-  await exec('upsert customers', apply.UPSERT_CUSTOMERS);
+  await statistics.wrote('products', rowsWritten(await exec('upsert products', apply.UPSERT_PRODUCTS)));
+  await statistics.wrote('customers', rowsWritten(await exec('upsert customers', apply.UPSERT_CUSTOMERS)));
   await exec('resolve incoming orders', apply.RESOLVE_INCOMING_ORDERS);
   options.signal?.throwIfAborted();
 
@@ -176,11 +180,11 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
     const skip = new Set<string>(categoryChanges > 0 ? [ROLLUP_TABLES.category.table] : []);
     await exec('collect touched orders', apply.COLLECT_TOUCHED);
     await takeOutTouched(exec, skip);
-    await upsertFacts(exec);
+    await upsertFacts(exec, statistics);
     await putBackTouched(exec, skip);
     if (categoryChanges > 0) await rebuildRollup(exec, ROLLUP_TABLES.category);
   } else {
-    await upsertFacts(exec);
+    await upsertFacts(exec, statistics);
     counts.deleted = (await exec('delete absent lines', apply.DELETE_ABSENT_LINES)).rowCount ?? 0;
     await exec('delete orphans', apply.DELETE_ORPHANS);
     for (const rollup of Object.values(ROLLUP_TABLES)) await rebuildRollup(exec, rollup);
