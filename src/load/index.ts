@@ -9,12 +9,12 @@ import { copyRows, copyValue } from '../db/copy.js';
 import { checkOut } from '../db/database.js';
 import * as apply from './apply-sql.js';
 import type { FileState } from './file-state.js';
-import { analyzeTables, BULK_TABLES, IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js';
+import { analyzeTables, BULK_TABLES, FACT_TABLES, IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js';
 import { LineSink, lineFigures } from './line-sink.js';
 import { createLoadDirectory } from './load-directory.js';
 import { applyDelta, applyNetChange, deltaTable, ROLLUP_TABLES, type Rollup } from './rollup-sql.js';
 import type { SourceFormat } from './source.js';
-import { rowsWritten, TableStatistics } from './statistics.js';
+import { lastStatement, rowsWritten, STALE_SHARE, TableStatistics } from './statistics.js';
 import { type LoadProgress, LoadTracker, rebuildRollup, type Statement, statements, step } from './steps.js';
 import type { StreamedFile } from './stream-rows.js';
 import type { SaleLine } from './validate-line.js';
@@ -115,7 +115,7 @@ async function takeOutTouched(exec: Statement, skip: Set<string>): Promise<void>
 }
 
 /** After: the new contributions, one net upsert per additive rollup; recomputed tables get their rows again. */
-async function putBackTouched(exec: Statement, skip: Set<string>): Promise<void> {
+async function putBackTouched(exec: Statement, statistics: TableStatistics, skip: Set<string>): Promise<void> {
   await exec('copy touched lines after the change', apply.COPY_NEW_FACTS);
   for (const rollup of Object.values(ROLLUP_TABLES) as Rollup[]) {
     if (skip.has(rollup.table)) continue;
@@ -126,7 +126,9 @@ async function putBackTouched(exec: Statement, skip: Set<string>): Promise<void>
       continue;
     }
     if (rollup.kind === 'net') {
-      await exec(`apply net change to ${rollup.table}`, applyNetChange(rollup));
+      const applied = await exec(`apply net change to ${rollup.table}`, applyNetChange(rollup));
+      // The yearly rollups are read by the next ones' changes, and the running totals by their recompute.
+      await statistics.wrote(rollup.table, rowsWritten(lastStatement(applied)));
       if (rollup.repair) await exec(`repair days of ${rollup.table}`, rollup.repair);
     } else {
       await exec(`new contributions to ${rollup.table}`, rollup.contribution('touched'), [1]);
@@ -149,13 +151,6 @@ async function upsertFacts(exec: Statement, statistics: TableStatistics): Promis
   await statistics.wrote('order_items', rowsWritten(await exec('upsert order items', apply.UPSERT_ORDER_ITEMS)));
   if (superuser) await exec('row triggers again', `SET LOCAL session_replication_role = origin`);
 }
-
-/**
- * A load that changes more than this share of the stored lines refreshes the planner's statistics of the facts
- * and rollups, as autovacuum would (its default threshold): it may be off, and it would run after the commit,
- * when the first questions have been planned on the old estimates.
- */
-const ANALYZE_SHARE = 0.1;
 
 /** Applies the staged file: dimensions, orders, order lines, rollups, data version. Returns the counts. */
 async function applyStaged(exec: Statement, state: FileState, options: LoadOptions) {
@@ -181,7 +176,7 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
     await exec('collect touched orders', apply.COLLECT_TOUCHED);
     await takeOutTouched(exec, skip);
     await upsertFacts(exec, statistics);
-    await putBackTouched(exec, skip);
+    await putBackTouched(exec, statistics, skip);
     if (categoryChanges > 0) await rebuildRollup(exec, ROLLUP_TABLES.category);
   } else {
     await upsertFacts(exec, statistics);
@@ -190,7 +185,11 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
     for (const rollup of Object.values(ROLLUP_TABLES)) await rebuildRollup(exec, rollup);
   }
   const changed = counts.inserted + counts.updated + counts.deleted;
-  if (options.mode === 'replace' || changed > ANALYZE_SHARE * stored) await exec('analyze', analyzeTables(BULK_TABLES));
+  // A replace analyzed each rollup as it rebuilt it.
+  if (options.mode === 'replace') await exec('analyze', analyzeTables(FACT_TABLES));
+  // An append that changes many of the stored lines leaves the statistics of what it changed, as autovacuum
+  // would: it may be off, and it would run after the commit, when the first questions have been planned.
+  else if (changed > STALE_SHARE * stored) await exec('analyze', analyzeTables(BULK_TABLES));
   return counts;
 }
 

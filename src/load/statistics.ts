@@ -21,7 +21,7 @@ export type StoredTable = keyof typeof STORED_TABLES;
  * Rows written beyond this share of the planner's estimate of a table make that estimate stale: the share at
  * which autovacuum would analyze it (autovacuum_analyze_scale_factor's default).
  */
-const STALE_SHARE = 0.1;
+export const STALE_SHARE = 0.1;
 
 /**
  * The planner's own estimate of a table's rows now: its last statistics scaled to the table's current size
@@ -34,12 +34,12 @@ async function plannedRows(exec: Statement, table: string): Promise<number> {
 
 /** What the planner believes of the stored tables during one load, refreshed where the load makes it wrong. */
 export class TableStatistics {
-  private readonly estimates = new Map<StoredTable, number>();
+  private readonly estimates = new Map<string, number>();
 
   constructor(private readonly exec: Statement) {}
 
-  /** The planner's estimate of a stored table, as of the last check. */
-  async estimate(table: StoredTable): Promise<number> {
+  /** The planner's estimate of a table, as of the last check. */
+  async estimate(table: string): Promise<number> {
     let rows = this.estimates.get(table);
     if (rows === undefined) {
       rows = await plannedRows(this.exec, table);
@@ -63,11 +63,11 @@ export class TableStatistics {
   }
 
   /** After a step wrote `written` rows of a table: analyzed before the next step reads it, where that is many. */
-  async wrote(table: StoredTable, written: number): Promise<void> {
+  async wrote(table: string, written: number): Promise<void> {
     if (written > STALE_SHARE * (await this.estimate(table))) await this.analyze(table);
   }
 
-  private async analyze(table: StoredTable): Promise<void> {
+  private async analyze(table: string): Promise<void> {
     await this.exec(`analyze ${table}`, `ANALYZE ${table}`);
     this.estimates.set(table, await plannedRows(this.exec, table));
   }
@@ -75,6 +75,10 @@ export class TableStatistics {
 
 type Outcome = { command: string; rowCount: number | null };
 const WRITES = new Set(['INSERT', 'UPDATE', 'DELETE']);
+
+/** The outcome of a query's last statement (of a multi-statement query, the others fill temporary tables). */
+export const lastStatement = (result: Outcome | Outcome[]): Outcome =>
+  Array.isArray(result) ? result[result.length - 1] : result;
 
 /** The rows a step inserted, updated or deleted, over each statement of a multi-statement query. */
 export function rowsWritten(result: Outcome | Outcome[]): number {

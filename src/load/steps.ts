@@ -53,9 +53,13 @@ export function statements(client: PoolClient, options: StepOptions): Statement 
   return (name, sql, params) => step(options, name, () => client.query(sql, params));
 }
 
-/** Empties a rollup and fills it again from all the facts. */
+/**
+ * Empties a rollup and fills it again from all the facts, then analyzes it: its statistics described other
+ * contents, and the next rebuild may read it (a yearly rollup from the monthly one), as may the first questions.
+ */
 export async function rebuildRollup(exec: Statement, rollup: Rollup): Promise<void> {
   await exec(`empty ${rollup.table}`, `DELETE FROM ${rollup.table}`);
   const [sql, params] = rebuildStatement(rollup);
   await exec(`rebuild ${rollup.table}`, sql, params);
+  await exec(`analyze ${rollup.table}`, `ANALYZE ${rollup.table}`);
 }
