@@ -18,8 +18,9 @@ export const STORED_TABLES = {
 export type StoredTable = keyof typeof STORED_TABLES;
 
 /**
- * Rows written beyond this share of the planner's estimate of a table make that estimate stale: the share at
- * which autovacuum would analyze it (autovacuum_analyze_scale_factor's default).
+ * Rows written beyond this share of the planner's estimate of a table make that estimate stale (the share at
+ * which autovacuum would analyze it: autovacuum_analyze_scale_factor's default); so does an estimate below
+ * this share of the file's rows for the table.
  */
 export const STALE_SHARE = 0.1;
 
@@ -50,15 +51,15 @@ export class TableStatistics {
 
   /**
    * Before the first step that joins the file with the store (the staging tables analyzed): a table that the
-   * planner believes smaller than the file's rows for it is analyzed, so that no step meets a large file
-   * with a store planned as a handful of rows (statistics from elsewhere, or left by a load that rolled back:
-   * ANALYZE updates a table's row count in place, outside the transaction). Where the store is larger than
-   * the file, as in a daily refresh, its statistics are those the last load left: nothing to do.
+   * planner believes smaller than a tenth of the file's rows for it is analyzed, so that no step meets a
+   * large file with a store planned as a handful of rows (statistics from elsewhere, or left by a load that
+   * rolled back: ANALYZE updates a table's row count in place, outside the transaction). A daily refresh,
+   * whose store is about its file's size, finds the statistics the last load left: nothing to do.
    */
   async checkBesideFile(): Promise<void> {
     for (const [table, staging] of Object.entries(STORED_TABLES) as [StoredTable, string][]) {
       const fileRows = await plannedRows(this.exec, staging);
-      if (fileRows > (await this.estimate(table))) await this.analyze(table);
+      if (STALE_SHARE * fileRows > (await this.estimate(table))) await this.analyze(table);
     }
   }
 
