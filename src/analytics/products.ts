@@ -145,12 +145,12 @@ async function regionCandidates(
   const ordered = await unitsOrderedSource(db, range, query.category);
   if (ordered) {
     return `
-      SELECT c.product_id, c.region_id, c.quantity, c.revenue
-      FROM regions r CROSS JOIN LATERAL (
-        SELECT product_id, region_id, quantity, revenue FROM ${ordered.table}
-        WHERE year = ${params.add(ordered.year)} AND region_id = r.region_id AND quantity > 0
-        ORDER BY quantity DESC FETCH FIRST ${n} ROWS WITH TIES
-      ) c`;
+      SELECT product_id, region_id, quantity, revenue
+      FROM (
+        SELECT product_id, region_id, quantity, revenue, rank() OVER (PARTITION BY region_id ORDER BY quantity DESC) AS place
+        FROM ${ordered.table} WHERE year = ${params.add(ordered.year)} AND quantity > 0
+      ) c
+      WHERE place <= ${n}`;
   }
   // The general way: units per product and region first (rank() gives the products tied at the n-th place the
   // same rank), then revenue, the costly exact sum, for those candidates alone.

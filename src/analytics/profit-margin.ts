@@ -2,6 +2,7 @@
 // costedRevenue = revenue of those lines, cost = their quantity x unit cost, profit = costedRevenue - cost,
 // margin = profit / costedRevenue (null when costedRevenue is 0); a product without any known cost has
 // null cost, profit and margin. costCoverage = costedRevenue / revenue over all the listed products.
+import { roundedQuotient } from './exact.js';
 import { PRODUCT_COLUMNS } from './products.js';
 import { effectiveRange, type Range, type RangeQuery } from './range.js';
 import {
@@ -14,9 +15,11 @@ import {
   pageQuery,
   productSales,
   type Queryable,
-  ratio,
   withoutTotals,
 } from './sql.js';
+
+/** The exact sums the margin and the coverage are divided from. */
+type Exact = 'exactProfit' | 'exactCostedRevenue' | 'allCostedRevenue' | 'allRevenue';
 
 export interface ProductMargin {
   productId: string;
@@ -46,16 +49,17 @@ export async function profitMargin(
   const page = { limit: query.limit, offset: query.offset };
   if (!hasRange(range)) return { ...range, items: [], costCoverage: 0, ...page, total: 0, note: NO_COST_NOTE };
   const costKnown = 't.costed_revenue <> 0 OR t.cost <> 0';
-  const { rows, first } = await pageQuery<ProductMargin & { total: number; coverage: number; anyCost: boolean }>(
+  type Row = Omit<ProductMargin, 'margin'> & { total: number; anyCost: boolean } & Record<Exact, string>;
+  const { rows, first } = await pageQuery<Row>(
     db,
     page,
     (params, limit, offset) =>
       `SELECT ${PRODUCT_COLUMNS}, ${money('t.revenue')} AS revenue, ${money('t.costed_revenue')} AS "costedRevenue",
               CASE WHEN ${costKnown} THEN ${money('t.cost')} END AS cost,
               CASE WHEN ${costKnown} THEN ${money('t.costed_revenue - t.cost')} END AS profit,
-              CASE WHEN t.costed_revenue <> 0 THEN ${ratio('(t.costed_revenue - t.cost) / t.costed_revenue')} END AS margin,
+              t.costed_revenue - t.cost AS "exactProfit", t.costed_revenue AS "exactCostedRevenue",
               count(*) OVER () AS total,
-              ${ratio('coalesce(sum(t.costed_revenue) OVER () / nullif(sum(t.revenue) OVER (), 0), 0)')} AS coverage,
+              sum(t.costed_revenue) OVER () AS "allCostedRevenue", sum(t.revenue) OVER () AS "allRevenue",
               bool_or(${costKnown}) OVER () AS "anyCost"
        FROM (
          SELECT product_id, sum(revenue) AS revenue, sum(costed_revenue) AS costed_revenue, sum(cost) AS cost
@@ -69,8 +73,12 @@ export async function profitMargin(
   );
   const answer: ProfitMargin = {
     ...range,
-    items: withoutTotals(rows, 'total', 'coverage', 'anyCost'),
-    costCoverage: first?.coverage ?? 0,
+    items: rows.map(({ exactProfit, exactCostedRevenue, ...row }) => {
+      const [item] = withoutTotals([row], 'total', 'anyCost', 'allCostedRevenue', 'allRevenue');
+      const { cost, profit, ...figures } = item;
+      return { ...figures, cost, profit, margin: roundedQuotient(exactProfit, exactCostedRevenue, 4, null) };
+    }),
+    costCoverage: first ? (roundedQuotient(first.allCostedRevenue, first.allRevenue, 4) as number) : 0,
     ...page,
     total: first?.total ?? 0,
   };

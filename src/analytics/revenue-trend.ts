@@ -7,13 +7,28 @@ import { hasRange, money, nameFilter, type Queryable, SqlParams } from './sql.js
 
 export type Interval = 'day' | 'week' | 'month' | 'quarter' | 'year';
 
-const LABEL: Record<Interval, string> = {
-  day: 'YYYY-MM-DD',
-  week: 'IYYY-"W"IW',
-  month: 'YYYY-MM',
-  quarter: 'YYYY-"Q"Q',
-  year: 'YYYY',
-};
+/** A period's label from its first day: 2024-03-05, 2021-W52 (the ISO week-year), 2024-03, 2024-Q1, 2024. */
+function periodLabel(start: string, interval: Interval): string {
+  switch (interval) {
+    case 'day':
+      return start;
+    case 'week': {
+      // The ISO week-year is the Thursday's year; week 1 holds the year's first Thursday.
+      const thursday = new Date((dayNumber(start) + 3) * DAY_MS);
+      const year = thursday.getUTCFullYear();
+      const week =
+        Math.floor((dayNumber(thursday.toISOString().slice(0, 10)) - dayNumber(`${String(year).padStart(4, '0')}-01-01`)) / 7) +
+        1;
+      return `${String(year).padStart(4, '0')}-W${String(week).padStart(2, '0')}`;
+    }
+    case 'month':
+      return start.slice(0, 7);
+    case 'quarter':
+      return `${start.slice(0, 4)}-Q${Math.floor((Number(start.slice(5, 7)) - 1) / 3) + 1}`;
+    case 'year':
+      return start.slice(0, 4);
+  }
+}
 
 const STEP: Record<Interval, string> = {
   day: '1 day',
@@ -84,10 +99,10 @@ export async function revenueTrend(
     query.category === undefined
       ? 'sales_by_day_region'
       : `(SELECT * FROM sales_by_day_category_region WHERE ${nameFilter(params, 'category_id', 'categories', query.category)}) AS c`;
-  const { rows } = await db.query<TrendPoint>(
+  const { rows } = await db.query<Omit<TrendPoint, 'period'>>(
     `WITH periods AS (
-       SELECT start::date AS start, (start + ${step} - interval '1 day')::date AS "end"
-       FROM generate_series(date_trunc(${unit}, ${from}::date::timestamp), ${to}::date::timestamp, ${step}) AS start
+       SELECT g.start::date AS start, (g.start + ${step} - interval '1 day')::date AS "end"
+       FROM generate_series(date_trunc(${unit}, ${from}::date::timestamp), ${to}::date::timestamp, ${step}) AS g (start)
      ),
      sales AS (
        SELECT date_trunc(${unit}, sale_date::timestamp)::date AS start, sum(revenue) AS revenue, sum(quantity) AS quantity,
@@ -96,12 +111,12 @@ export async function revenueTrend(
        WHERE sale_date BETWEEN ${from} AND ${to} AND ${nameFilter(params, 'region_id', 'regions', query.region)}
        GROUP BY 1
      )
-     SELECT to_char(p.start, '${LABEL[interval]}') AS period, p.start, p."end",
+     SELECT p.start, p."end",
             ${money('coalesce(s.revenue, 0)')} AS revenue, coalesce(s.quantity, 0)::bigint AS quantity,
             coalesce(s.orders, 0)::bigint AS orders
      FROM periods p LEFT JOIN sales s USING (start)
      ORDER BY p.start`,
     params.values,
   );
-  return { ...range, interval, items: rows };
+  return { ...range, interval, items: rows.map((row) => ({ period: periodLabel(row.start, interval), ...row })) };
 }

@@ -3,9 +3,11 @@
 // revenue; each is scored 1..5 by quintile: the customers are ranked best first (most recent, most orders,
 // most revenue; ties by customer code in byte order), cut into five ntile groups (the first groups take the
 // remainder), and the first group scores 5. The named segment is the first rule of SEGMENTS that matches.
+
 import { customerSales } from './customer-sales.js';
+import { roundedQuotient } from './exact.js';
 import { effectiveRange, type Range, type RangeQuery } from './range.js';
-import { BYTE_ORDER, hasRange, money, type Page, pageQuery, type Queryable, ratio, SqlParams, withoutTotals } from './sql.js';
+import { BYTE_ORDER, hasRange, money, type Page, pageQuery, type Queryable, SqlParams, withoutTotals } from './sql.js';
 
 /** Segment rules over the recency (r), frequency (f) and monetary (m) scores, tried in this order. */
 export const SEGMENTS = [
@@ -52,15 +54,28 @@ export async function segments(db: Queryable, query: RangeQuery): Promise<Range 
   const found = new Map<string, Omit<SegmentSummary, 'segment' | 'description'>>();
   if (hasRange(range)) {
     const params = new SqlParams();
-    const { rows } = await db.query<Omit<SegmentSummary, 'description'>>(
-      `SELECT segment, count(*) AS customers, ${money('sum(revenue)')} AS revenue,
-              ${ratio('count(*)::numeric / sum(count(*)) OVER ()')} AS share,
-              ${ratio('coalesce(sum(revenue) / nullif(sum(sum(revenue)) OVER (), 0), 0)')} AS "revenueShare"
+    const { rows } = await db.query<{
+      segment: SegmentName;
+      customers: number;
+      revenue: number;
+      allCustomers: number;
+      exactRevenue: string;
+      allRevenue: string;
+    }>(
+      `SELECT segment, count(*) AS customers, ${money('sum(revenue)')} AS revenue, sum(count(*)) OVER () AS "allCustomers",
+              sum(revenue) AS "exactRevenue", sum(sum(revenue)) OVER () AS "allRevenue"
        FROM ${scoredCustomers(params, range)} customers
        GROUP BY segment`,
       params.values,
     );
-    for (const { segment, ...figures } of rows) found.set(segment, figures);
+    for (const { segment, customers, revenue, allCustomers, exactRevenue, allRevenue } of rows) {
+      found.set(segment, {
+        customers,
+        revenue,
+        share: roundedQuotient(customers, allCustomers, 4) as number,
+        revenueShare: roundedQuotient(exactRevenue, allRevenue, 4) as number,
+      });
+    }
   }
   // Every segment, in rule order; those without customers in the range with zeros.
   const none = { customers: 0, revenue: 0, share: 0, revenueShare: 0 };

@@ -22,10 +22,8 @@ export class SqlParams {
   }
 }
 
-/** Money: exact until here, then rounded half away from zero to cents (numeric round), as a JSON number. */
+/** Money: exact until here, then rounded half away from zero to cents, as a JSON number (quotients: exact.ts). */
 export const money = (expression: string) => `round(${expression}, 2)::float8`;
-/** Ratios: rounded to 4 decimals. */
-export const ratio = (expression: string) => `round(${expression}, 4)::float8`;
 /** Codes and names sort in plain byte order (P1000 before P999). */
 export const BYTE_ORDER = 'COLLATE "C"';
 
