@@ -20,6 +20,7 @@ import { salesHeader } from '../src/generate/sales-generator.js';
 import { createApp } from '../src/http/app.js';
 import { createLogger } from '../src/logger.js';
 import { RefreshScheduler } from '../src/refresh/scheduler.js';
+import { SnapshotStore } from '../src/snapshot/store.js';
 import { openBenchDatabase, workDir } from './bench-data.js';
 
 const rows = Number(process.env.BENCH_API_ROWS ?? 10_000_000);
@@ -475,6 +476,7 @@ try {
   const server = createApp({
     pool,
     reads: new ReadRouter(pool, [], logger),
+    snapshots: await SnapshotStore.forDatabase(pool, config.analytics.directory, config.analytics.limits),
     logger,
     config,
     scheduler,

@@ -5,29 +5,19 @@
 //      orders of 1-5 lines (3 on average) over six years, busier towards the end, ids in date order (as an
 //      export and the daily appends store them); the same rows in schema `parted`, partitioned by month
 //   2. sizes, the first VACUUM after the bulk write, a VACUUM with nothing to do
-//   3. reads of the facts: a rolling 30-day and 365-day revenue by region, the loader's match of 50k order
-//      codes to stored orders and lines, and the rebuild of every rollup from all the facts (what a replace
-//      does), each variant with search_path to its own facts; then the API's rolling-window questions, which
-//      read only the rollups
+//   3. reads of the facts: a rolling 30-day and 365-day revenue by region and the loader's match of 50k order
+//      codes to stored orders and lines, each variant with search_path to its own facts
 //   4. a replace of the orders of the last 1 and 3 months, in one transaction as the loader writes it (delete
 //      the lines and orders no longer in the file, insert the file's new ones), then VACUUM; for the
 //      partitioned facts also the swap of whole month partitions (detach and drop, attach freshly built ones)
-// Each figure is the median of BENCH_REPS runs (default 3; BENCH_REBUILD_REPS for the rollup rebuild); the
-// variants alternate within a repetition.
+// Each figure is the median of BENCH_REPS runs (default 3); the variants alternate within a repetition.
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { topProducts } from '../src/analytics/products.js';
-import { revenueSummary } from '../src/analytics/revenue-summary.js';
-import { revenueTrend } from '../src/analytics/revenue-trend.js';
-import { segments } from '../src/analytics/segments.js';
 import { migrate } from '../src/db/migrate.js';
-import { ROLLUP_TABLES, rebuildStatement } from '../src/load/rollup-sql.js';
 import { createLogger } from '../src/logger.js';
 
 const rows = Number(process.env.BENCH_ROWS ?? 10_000_000);
 const reps = Number(process.env.BENCH_REPS ?? 3);
-/** The rollup rebuild reads every line (about a minute per variant at 10M here): BENCH_REBUILD_REPS, default BENCH_REPS. */
-const rebuildReps = Number(process.env.BENCH_REBUILD_REPS ?? reps);
 const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const database = `bench_partitions_${process.pid}`;
 const logger = createLogger('warn').logger;
@@ -234,53 +224,6 @@ async function main() {
         record('match 50k order codes to orders and lines', variant, (await timed(() => db.query(codeMatchSql(variant))))[1]);
       }
     }
-    // A replace rebuilds every rollup from all the facts. The project's statement for the daily region rollup,
-    // unchanged, on each variant (search_path to its facts); every rollup once, from the plain facts, for the
-    // API's questions (at most 10M lines unless BENCH_API=1: the rollups do not depend on how facts are stored).
-    const [regionSql] = rebuildStatement(ROLLUP_TABLES.region);
-    for (let rep = 0; rep < rebuildReps; rep++) {
-      for (const variant of rep % 2 ? [...VARIANTS].reverse() : VARIANTS) {
-        await db.query(`SET search_path = ${variant === 'plain' ? 'public' : 'parted, public'}`);
-        const [, ms] = await timed(async () => {
-          await db.query('BEGIN; TRUNCATE sales_by_day_region');
-          await db.query(regionSql);
-          await db.query('COMMIT');
-        });
-        record('rebuild sales_by_day_region from all the facts (as a replace does)', variant, ms);
-      }
-    }
-    await db.query('SET search_path = public');
-    const withApi = process.env.BENCH_API ? process.env.BENCH_API === '1' : rows <= 10_000_000;
-    if (withApi) {
-      const [, rebuildMs] = await timed(async () => {
-        await db.query('BEGIN');
-        for (const rollup of Object.values(ROLLUP_TABLES)) {
-          await db.query(`TRUNCATE ${rollup.table}`);
-          const [sql, params] = rebuildStatement(rollup);
-          await db.query(sql, params);
-        }
-        await db.query('COMMIT; ANALYZE');
-      });
-      record('rebuild every rollup from the facts (a replace)', 'plain', rebuildMs);
-      // The API's questions over rolling windows: they read the rollups only, whichever facts are in the path.
-      const api: [string, () => Promise<unknown>][] = [
-        ['API revenue summary, last 30 days', () => revenueSummary(db, { from: '2026-11-01', to: LAST_DAY })],
-        [
-          'API revenue trend by month, last 365 days',
-          () => revenueTrend(db, { from: '2025-12-01', to: LAST_DAY, interval: 'month' }),
-        ],
-        ['API top 10 products, last 365 days', () => topProducts(db, { from: '2025-12-01', to: LAST_DAY, n: 10 })],
-        ['API customer segments, last 365 days', () => segments(db, { from: '2025-12-01', to: LAST_DAY })],
-      ];
-      for (let rep = 0; rep < reps; rep++) {
-        for (const variant of rep % 2 ? [...VARIANTS].reverse() : VARIANTS) {
-          await db.query(`SET search_path = ${variant === 'plain' ? 'public' : 'parted, public'}`);
-          for (const [step, question] of api) record(step, variant, (await timed(question))[1]);
-        }
-      }
-      await db.query('SET search_path = public');
-    }
-
     // Replaces of the most recent months' orders, committed, then VACUUM.
     let nextId = ORDERS + 1;
     for (const months of [1, 3]) {

@@ -39,6 +39,11 @@ export interface Config {
   };
   /** Bearer token that every read of /api needs when set (rejected rows need REFRESH_TOKEN); unset: reads are open. */
   apiToken: string | undefined;
+  /**
+   * The analytics snapshots (DuckDB files, one per data version) and what DuckDB may use to build and read
+   * them: its threads and its memory limit per open snapshot.
+   */
+  analytics: { directory: string; limits: { threads: number; memoryLimit: string } };
   /** Keep analytics answers in memory until the data version changes, up to maxBytes of their JSON. */
   analyticsCache: { enabled: boolean; maxBytes: number };
   /** Allowed CORS origin ('*' for any); unset: no CORS headers. */
@@ -167,6 +172,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 30_000, 0, 3_600_000),
     },
     apiToken: env.API_TOKEN || undefined,
+    analytics: {
+      directory: path.resolve(env.ANALYTICS_DIR || 'data/analytics'),
+      limits: {
+        threads: integer(env, 'ANALYTICS_THREADS', 2, 1, 256),
+        memoryLimit: `${integer(env, 'ANALYTICS_MEMORY_MB', 1024, 64, 1_048_576)}MB`,
+      },
+    },
     analyticsCache: {
       enabled: flag(env, 'ANALYTICS_CACHE', true),
       maxBytes: integer(env, 'ANALYTICS_CACHE_MB', 64, 1, 65_536) * 1024 ** 2,

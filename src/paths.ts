@@ -19,3 +19,5 @@ export const migrationsDir = path.join(projectRoot, 'migrations');
 export const bundledSample = path.join(projectRoot, 'data', 'samples', 'sales-sample.csv');
 /** The compiled refresh job that Bree runs in a worker thread (built by `npm run build`, also before tests). */
 export const refreshJobFile = path.join(projectRoot, 'dist', 'jobs', 'refresh.js');
+/** The compiled snapshot build that a loading process runs as a process of its own. */
+export const snapshotBuildFile = path.join(projectRoot, 'dist', 'src', 'snapshot', 'build-process.js');

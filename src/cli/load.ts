@@ -48,6 +48,7 @@ await runCommand(async ({ config, db, logger, stopSignal }) => {
     mode: options.mode,
     format: options.format,
     trigger: 'cli',
+    analytics: config.analytics,
     signal: stopSignal,
     onProgress: (p) => {
       const seconds = (Date.now() - started) / 1000;

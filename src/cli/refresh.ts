@@ -23,6 +23,7 @@ await runCommand(
       source,
       mode: options.mode ?? config.refresh.mode,
       trigger: 'cli',
+      analytics: config.analytics,
       skipUnchanged: !options.force,
       signal: stopSignal,
     });

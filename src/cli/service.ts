@@ -16,6 +16,7 @@ import { bundledSample, projectRoot } from '../paths.js';
 import { recoverInterruptedRuns } from '../refresh/claim.js';
 import { runRefresh } from '../refresh/refresh.js';
 import { RefreshScheduler } from '../refresh/scheduler.js';
+import { ensureSnapshot, SnapshotStore } from '../snapshot/store.js';
 import { listenForStop } from './command.js';
 
 /** After a second signal, how long a cancelled refresh gets to record its run as failed before the database stops. */
@@ -41,9 +42,20 @@ export async function runService(options: { http: boolean }): Promise<void> {
       source: path.relative(projectRoot, bundledSample),
       mode: 'append',
       trigger: 'startup',
+      analytics: config.analytics,
       signal: stop.graceful,
     });
   }
+
+  // The analytics answer from the snapshot of the record's version: a server that finds it missing or behind
+  // (a first start, a build that failed or was killed) builds it before it listens.
+  // A server reading replicas may be on another machine than the loads: it builds its snapshots from them.
+  const follower = config.readReplicaUrls.length > 0 ? { reads: db.reads, logger } : undefined;
+  const snapshots = await SnapshotStore.forDatabase(db.pool, config.analytics.directory, config.analytics.limits, {
+    follower,
+    primary: { pool: db.pool, logger },
+  });
+  if (options.http && !stop.graceful.aborted) await ensureSnapshot(db.pool, snapshots, config.analytics.limits, logger);
 
   const scheduler = new RefreshScheduler({ config, pool: db.pool, databaseUrl: db.url, logger, writeLogLine: writeLine });
   if (!stop.graceful.aborted) await scheduler.start();
@@ -59,7 +71,7 @@ export async function runService(options: { http: boolean }): Promise<void> {
       );
     }
     const { version } = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8'));
-    const app = createApp({ pool: db.pool, reads: db.reads, logger, config, scheduler, refreshToken, version });
+    const app = createApp({ pool: db.pool, reads: db.reads, snapshots, logger, config, scheduler, refreshToken, version });
     server = httpServer(app, config.http).listen(config.http.port, config.http.host, () => {
       logger.info({ url: `http://${config.http.host}:${config.http.port}`, docs: '/docs' }, 'listening');
     });
@@ -75,6 +87,7 @@ export async function runService(options: { http: boolean }): Promise<void> {
     // What is still open (a slow upload, say) is cut: its refresh could not run any more.
     server?.closeAllConnections();
     await closed;
+    await snapshots.close();
     await db.close();
     logger.info('stopped');
     process.exit(0);

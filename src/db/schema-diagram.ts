@@ -40,7 +40,6 @@ ORDER BY 1, 2`;
 
 const GROUPS: [string, string, RegExp][] = [
   ['sales', 'Sales (3NF)', /^(regions|categories|payment_methods|products|customers|orders|order_items)$/],
-  ['rollups', 'Aggregation layer (maintained by each load)', /^(sales_by_|customers_by_day)/],
   ['runs', 'Loads and their history', /^(refresh_|data_version)/],
 ];
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Queryable } from '../analytics/sql.js';
-import { dataVersion, type ReadRouter } from '../db/read-pool.js';
+import { NoSnapshotError, type SnapshotStore } from '../snapshot/store.js';
 import { representation, sendCsv } from './csv.js';
 import { invalidParams } from './problem.js';
 
@@ -28,7 +28,7 @@ const LARGEST_CACHED_SHARE = 1 / 8;
  * Answers of one data version as JSON text, oldest dropped first, bounded by the bytes of that text (what a
  * client can make large) rather than by a count of entries.
  */
-class AnswerCache {
+export class AnswerCache {
   private version: number | undefined;
   private readonly answers = new Map<string, string>();
   private bytes = 0;
@@ -89,29 +89,9 @@ function checkRange(params: { from?: string; to?: string }): void {
   }
 }
 
-/** One snapshot for the version and every query of the analysis: a load committing meanwhile is not seen. */
-async function inSnapshot<Params, Answer>(
-  client: Queryable,
-  analysis: (db: Queryable, params: Params) => Promise<Answer>,
-  params: Params,
-): Promise<{ version: number; result: Answer }> {
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    // Room for the per-product and per-customer aggregates in memory (the default 4MB spills them to disk).
-    await client.query("SET LOCAL work_mem = '64MB'");
-    const version = await dataVersion(client);
-    const result = await analysis(client, params);
-    await client.query('COMMIT');
-    return { version, result };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
-}
-
 export type AnswerParams = { from?: string; to?: string; format?: 'json' | 'csv'; minVersion?: number };
 
-export function answerer(reads: ReadRouter, options: AnswerCacheOptions) {
+export function answerer(snapshots: SnapshotStore, options: AnswerCacheOptions) {
   const cache = new AnswerCache(options.maxBytes);
   return async function answer<Params extends AnswerParams, Answer>(
     ctx: Context,
@@ -125,12 +105,11 @@ export function answerer(reads: ReadRouter, options: AnswerCacheOptions) {
     const { format: _, minVersion, ...query } = params;
     const key = JSON.stringify([ctx.path, as, Object.entries(query).sort(([a], [b]) => a.localeCompare(b))]);
 
-    // The oldest version this request may see: what the client asked for or showed in If-None-Match (and,
-    // inside the router, the newest this process has seen).
-    const floor = Math.max(minVersion ?? 0, versionSeenIn(ctx.get('If-None-Match')));
-    const chosen = await reads.choose(floor);
-    let version = chosen.version;
-    // Only the primary answers below the floor, and only when it holds no such version yet.
+    // The newest published snapshot answers. The oldest version this request may see: what the client asked
+    // for or showed in If-None-Match (a server that builds its own snapshots builds that version first).
+    await snapshots.prepare(Math.max(minVersion ?? 0, versionSeenIn(ctx.get('If-None-Match'))));
+    let version = await snapshots.newestVersion();
+    if (version === undefined) throw new NoSnapshotError('no analytics snapshot has been built yet');
     if (minVersion !== undefined && version < minVersion) {
       throw invalidParams([{ name: 'minVersion', reason: `no data version ${minVersion} yet: the newest is ${version}` }]);
     }
@@ -145,7 +124,10 @@ export function answerer(reads: ReadRouter, options: AnswerCacheOptions) {
       return;
     }
     if (json === undefined) {
-      ({ version, result } = await reads.withClient(chosen.source, floor, (client) => inSnapshot(client, analysis, params)));
+      ({ version, result } = await snapshots.read(async (db, snapshotVersion) => ({
+        version: snapshotVersion,
+        result: await analysis(db, params),
+      })));
       json = JSON.stringify(result);
       if (options.enabled) cache.set(version, key, json);
       ctx.set('ETag', etagOf(version, key));

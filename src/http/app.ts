@@ -13,6 +13,7 @@ import type { Config } from '../config.js';
 import { pendingMigrations } from '../db/migrate.js';
 import { dataVersion, type ReadRouter } from '../db/read-pool.js';
 import type { RefreshScheduler } from '../refresh/scheduler.js';
+import type { SnapshotStore } from '../snapshot/store.js';
 import { mountDashboard } from './dashboard.js';
 import { mountDocs } from './docs.js';
 import { hostCheck } from './host-check.js';
@@ -26,6 +27,8 @@ export interface AppContext {
   pool: Pool;
   /** Where analytics answers are read from: DATABASE_READ_URLS's replicas, then the primary (`pool`). */
   reads: ReadRouter;
+  /** The published analytics snapshots every analytics answer is read from. */
+  snapshots: SnapshotStore;
   logger: Logger;
   config: Config;
   scheduler: RefreshScheduler;
@@ -43,7 +46,10 @@ function requestId(req: IncomingMessage, res: ServerResponse): string {
 }
 
 export function apiOperations(context: AppContext): Operation[] {
-  return [...analyticsOperations({ reads: context.reads, cache: context.config.analyticsCache }), ...refreshOperations(context)];
+  return [
+    ...analyticsOperations({ snapshots: context.snapshots, cache: context.config.analyticsCache }),
+    ...refreshOperations(context),
+  ];
 }
 
 export function createApp(context: AppContext): Koa {

@@ -6,6 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Context, Next } from 'koa';
 import { QueryError } from '../analytics/range.js';
 import { isDatabaseUnavailable } from '../db/database.js';
+import { NoSnapshotError } from '../snapshot/store.js';
 
 export interface InvalidParam {
   name: string;
@@ -67,6 +68,9 @@ export function problems() {
       } else if (isExposedHttpError(error)) {
         if (error.headers) ctx.set(error.headers);
         send(ctx, error.status, error.message);
+      } else if (error instanceof NoSnapshotError) {
+        ctx.set('Retry-After', '5');
+        send(ctx, 503, 'the analytics are being built; try again in a few seconds');
       } else if (isDatabaseUnavailable(error)) {
         ctx.log?.warn({ err: error }, 'the database is unavailable');
         ctx.set('Retry-After', '5');

@@ -1,6 +1,5 @@
 // The set-based statements that apply one staged file, in order, inside the load's transaction.
 // Staging tables are temporary (dropped at commit); rows are matched on the CSV's codes.
-import { lineFacts } from './rollup-sql.js';
 
 /** The file's valid lines (the first row of a line key the file repeats is dropped once the file is read). */
 export const CREATE_STAGING = `
@@ -37,14 +36,6 @@ INSERT INTO payment_methods (name)
 SELECT DISTINCT payment_method FROM stage_orders s WHERE NOT EXISTS (SELECT FROM payment_methods m WHERE m.name = s.payment_method);
 INSERT INTO categories (name)
 SELECT DISTINCT category FROM stage_products s WHERE NOT EXISTS (SELECT FROM categories c WHERE c.name = s.category)`;
-
-/** Products whose category this file changes: their whole history moves to the new category. */
-export const COUNT_CATEGORY_CHANGES = `
-SELECT count(*) AS changed
-FROM stage_products s
-JOIN products p ON p.code = s.code
-JOIN categories c ON c.category_id = p.category_id
-WHERE c.name <> s.category`;
 
 // A load writes only rows that change: products, customers and orders as an UPDATE of the rows that differ and
 // an INSERT of the new ones, order lines from the changed lines only. INSERT ... ON CONFLICT DO UPDATE ... WHERE
@@ -103,30 +94,6 @@ SELECT count(*) FILTER (WHERE change = 'inserted') AS inserted,
        (SELECT count(*) FROM stage_lines) - count(*) AS unchanged
 FROM changed_lines`;
 
-/**
- * Orders whose contribution to the rollups this load changes; the orders it moves to another day or customer
- * (with their old ones, whose cells' first and last days are then recomputed); and the customers whose set of
- * order days it may change (all that customers_by_day depends on): a customer with an order on a day it had
- * none on yet, and the old customer of a moved order. Orders that only change lines change no days.
- */
-export const COLLECT_TOUCHED = `
-CREATE TEMP TABLE touched_orders ON COMMIT DROP AS
-SELECT DISTINCT order_code AS code FROM changed_lines;
-CREATE TEMP TABLE moved_orders ON COMMIT DROP AS
-SELECT o.order_id, o.customer_id, o.sale_date FROM orders o JOIN incoming_orders n USING (code) JOIN touched_orders t USING (code)
-WHERE (o.customer_id, o.sale_date) <> (n.customer_id, n.sale_date);
-CREATE TEMP TABLE touched_customers ON COMMIT DROP AS
-SELECT n.customer_id FROM incoming_orders n JOIN touched_orders t USING (code)
-WHERE NOT EXISTS (SELECT FROM orders o WHERE o.customer_id = n.customer_id AND o.sale_date = n.sale_date)
-UNION
-SELECT customer_id FROM moved_orders;
-ANALYZE touched_orders; ANALYZE touched_customers`;
-
-/** The touched orders' lines with what the rollups group by: before the change negated, after it as they are. */
-const TOUCHED_LINES = 'WHERE o.code IN (SELECT code FROM touched_orders)';
-export const COPY_OLD_FACTS = `CREATE TEMP TABLE touched_facts ON COMMIT DROP AS ${lineFacts(-1, TOUCHED_LINES)}`;
-export const COPY_NEW_FACTS = `INSERT INTO touched_facts ${lineFacts(1, TOUCHED_LINES)}; ANALYZE touched_facts`;
-
 export const IS_SUPERUSER = `SELECT current_setting('is_superuser') = 'on' AS superuser`;
 
 /**
@@ -173,4 +140,5 @@ DELETE FROM categories c WHERE NOT EXISTS (SELECT FROM products p WHERE p.catego
 DELETE FROM regions r WHERE NOT EXISTS (SELECT FROM orders o WHERE o.region_id = r.region_id);
 DELETE FROM payment_methods m WHERE NOT EXISTS (SELECT FROM orders o WHERE o.payment_method_id = m.payment_method_id)`;
 
-export const BUMP_DATA_VERSION = `UPDATE data_version SET version = version + 1, loaded_at = now() RETURNING version`;
+/** $1: the run this load is recorded under. */
+export const BUMP_DATA_VERSION = `UPDATE data_version SET version = version + 1, loaded_at = now(), run_id = $1 RETURNING version`;

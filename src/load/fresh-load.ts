@@ -2,23 +2,17 @@
 // the loader numbers orders, products and customers itself and COPYs order lines straight into order_items
 // while the file streams, into tables whose keys and indexes are dropped for the load and created again
 // before the commit (one sort per index, one set-based pass per foreign key). Each part's orders follow it;
-// products and customers follow the file, and the rollups are summed from it (file-rollups.ts).
+// products and customers follow the file.
 import type { PoolClient } from 'pg';
 import { copyText, copyValue } from '../db/copy.js';
-import type { Places } from './figure-places.js';
-import { FileRollups, type RollupIds } from './file-rollups.js';
 import type { Accepted, FileState } from './file-state.js';
 import { LineSink, lineFigures } from './line-sink.js';
-import { ROLLUP_TABLES } from './rollup-sql.js';
-import { rebuildRollup, type Statement, type StepOptions, step } from './steps.js';
+import { type Statement, type StepOptions, step } from './steps.js';
 import type { StreamedFile, StreamOptions } from './stream-rows.js';
 import type { SaleLine } from './validate-line.js';
 
 /** The record's tables that hold the file's rows (the small name tables aside). */
 export const FACT_TABLES = ['orders', 'order_items', 'products', 'customers'];
-
-/** The tables a first load fills without keys or indexes. */
-export const BULK_TABLES = [...FACT_TABLES, ...Object.values(ROLLUP_TABLES).map((r) => r.table)];
 
 /** Whether the database holds no sales, products or customers: a first load. */
 export const IS_EMPTY = `
@@ -49,8 +43,6 @@ interface KeyDefinition {
   drop_statement: string;
   create_statement: string;
 }
-
-const ROLLUP_NAMES = new Set(Object.values(ROLLUP_TABLES).map((rollup) => rollup.table));
 
 const COPY_ORDER_ITEMS = `COPY order_items (order_id, product_id, quantity, unit_price, discount, shipping_cost, unit_cost, attributes) FROM STDIN`;
 const COPY_PRODUCTS = `COPY products (product_id, code, name, category_id) FROM STDIN`;
@@ -95,7 +87,7 @@ const LOCK_NOT_AVAILABLE = '55P03';
 export async function lockBulkTables(exec: Statement): Promise<boolean> {
   await exec('savepoint before locking', 'SAVEPOINT bulk_lock');
   try {
-    await exec('lock bulk tables', `LOCK TABLE ${BULK_TABLES.join(', ')} IN ACCESS EXCLUSIVE MODE NOWAIT`);
+    await exec('lock bulk tables', `LOCK TABLE ${FACT_TABLES.join(', ')} IN ACCESS EXCLUSIVE MODE NOWAIT`);
     return true;
   } catch (error) {
     if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
@@ -113,7 +105,7 @@ function itemRow(order: number, product: number, row: SaleLine): string {
 
 /**
  * Streams kept rows into order_items (a repeated line key's winner at the end) and rejected ones into
- * refresh_rejects; after each part of the file, its orders into orders, and its lines into the rollups' sums.
+ * refresh_rejects; after each part of the file, its orders into orders.
  */
 class TableSink extends LineSink {
   /** Line keys the file repeats, with the winning row so far. */
@@ -122,24 +114,14 @@ class TableSink extends LineSink {
   constructor(
     client: PoolClient,
     runId: number,
-    readonly rollups: FileRollups,
     private readonly options: StepOptions,
   ) {
     super(client, runId, COPY_ORDER_ITEMS);
   }
 
-  /** The last part's places: it is summed once the file's codes are let go and the facts' keys are being built. */
-  lastPlaces: Places | undefined;
-
-  async endPart(state: FileState, places: Places | undefined, last: boolean): Promise<void> {
+  async endPart(state: FileState): Promise<void> {
     await this.between(() => step(this.options, 'copy orders', () => copyOrders(this.client, state)));
     state.releasePartCodes();
-    if (last) this.lastPlaces = places;
-    else await this.sumPart(state, places);
-  }
-
-  async sumPart(state: FileState, places: Places | undefined): Promise<void> {
-    await step(this.options, 'sum rollups of the part', async () => this.rollups.addPart(state, places));
   }
 
   keep(_line: number, row: SaleLine, { order, product, supersedes }: Accepted): void {
@@ -234,55 +216,27 @@ export async function loadIntoEmptyDatabase(
   file: string,
   options: FreshLoadOptions,
 ): Promise<StreamedFile> {
-  const { rows: keys } = await exec('read keys and indexes', KEYS_AND_INDEXES, [BULK_TABLES]);
+  const { rows: keys } = await exec('read keys and indexes', KEYS_AND_INDEXES, [FACT_TABLES]);
   for (const key of keys) await exec(key.drop_statement, key.drop_statement);
 
-  const sink = new TableSink(client, options.runId, new FileRollups(options.directory), options);
+  const sink = new TableSink(client, options.runId, options);
   const streamed = await step(options, 'stream file into order_items', () => sink.stream(file, options));
   const { state } = streamed;
   await sink.replaceRepeated(exec);
   options.signal?.throwIfAborted();
 
-  const ids: RollupIds = {
-    region: await idsOfNames(client, 'regions', 'region_id', state.regions.names),
-    category: await idsOfNames(client, 'categories', 'category_id', state.categories.names),
-    product: Int32Array.from({ length: state.productCount }, (_, index) => idOf(index)),
-    customer: Int32Array.from({ length: state.customerCount }, (_, index) => idOf(index)),
-  };
-  await step(options, 'copy products, customers', () => copyDimensions(client, state, ids.category));
+  const categories = await idsOfNames(client, 'categories', 'category_id', state.categories.names);
+  await step(options, 'copy products, customers', () => copyDimensions(client, state, categories));
   await exec('continue identity sequences', CONTINUE_SEQUENCES);
   state.releaseCodes();
 
-  // PostgreSQL builds the facts' keys and indexes (one multi-statement query: no round trip between them)
-  // while this thread sums the last part (of a small file, all of it); the rollups' own keys follow their rows.
-  const creates = (relations: (relation: string) => boolean) =>
-    (keys as KeyDefinition[])
-      .filter((key) => relations(key.relation))
-      .reverse()
-      .map((key) => key.create_statement)
-      .join(';\n');
-  const isRollup = (relation: string) => ROLLUP_NAMES.has(relation);
-  const factsIndexed = exec(
-    'create keys and indexes of the facts',
-    `${creates((r) => !isRollup(r))};\n${analyzeTables(FACT_TABLES)}`,
-  );
-  factsIndexed.catch(() => {}); // awaited below; this only keeps a failure from counting as unhandled meanwhile
-  await sink.sumPart(state, sink.lastPlaces);
-  state.nextPart();
-  const rollups = sink.rollups.rows(state, ids);
-  await factsIndexed;
-  if (rollups === undefined) {
-    options.logger?.debug('figures beyond exact double sums: rollups rebuilt by the database');
-    for (const rollup of Object.values(ROLLUP_TABLES)) await rebuildRollup(exec, rollup);
-  } else {
-    for (const { table, columns, rows } of rollups) {
-      await step(options, `copy ${table}`, () => copyText(client, `COPY ${table} (${columns}) FROM STDIN`, rows()));
-    }
-  }
+  // One multi-statement query: no round trip between the keys and indexes.
+  const creates = (keys as KeyDefinition[])
+    .reverse()
+    .map((key) => key.create_statement)
+    .join(';\n');
+  await exec('create keys and indexes', `${creates};\n${analyzeTables(FACT_TABLES)}`);
   options.signal?.throwIfAborted();
-  await exec('create keys and indexes of the rollups', creates(isRollup));
-  // Rebuilt rollups were analyzed as they were rebuilt.
-  if (rollups !== undefined) await exec('analyze rollups', analyzeTables(ROLLUP_NAMES));
   if (options.mode === 'replace') await exec('delete unused names', DELETE_UNUSED_NAMES);
   return streamed;
 }

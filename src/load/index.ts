@@ -9,13 +9,12 @@ import { copyRows, copyValue } from '../db/copy.js';
 import { checkOut } from '../db/database.js';
 import * as apply from './apply-sql.js';
 import type { FileState } from './file-state.js';
-import { analyzeTables, BULK_TABLES, FACT_TABLES, IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js';
+import { analyzeTables, FACT_TABLES, IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js';
 import { LineSink, lineFigures } from './line-sink.js';
 import { createLoadDirectory } from './load-directory.js';
-import { applyDelta, applyNetChange, deltaTable, ROLLUP_TABLES, type Rollup } from './rollup-sql.js';
 import type { SourceFormat } from './source.js';
-import { lastStatement, rowsWritten, STALE_SHARE, TableStatistics } from './statistics.js';
-import { type LoadProgress, LoadTracker, rebuildRollup, type Statement, statements, step } from './steps.js';
+import { rowsWritten, STALE_SHARE, TableStatistics } from './statistics.js';
+import { type LoadProgress, LoadTracker, type Statement, statements, step } from './steps.js';
 import type { StreamedFile } from './stream-rows.js';
 import type { SaleLine } from './validate-line.js';
 
@@ -103,41 +102,6 @@ async function stageDimensions(client: PoolClient, state: FileState): Promise<vo
   );
 }
 
-/** Before an append changes its orders: their lines' old contributions. */
-async function takeOutTouched(exec: Statement, skip: Set<string>): Promise<void> {
-  await exec('copy touched lines before the change', apply.COPY_OLD_FACTS);
-  for (const rollup of Object.values(ROLLUP_TABLES) as Rollup[]) {
-    if (skip.has(rollup.table) || rollup.kind !== 'delta') continue;
-    const delta = deltaTable(rollup.table);
-    await exec(`create ${delta}`, `CREATE TEMP TABLE ${delta} (LIKE ${rollup.table}) ON COMMIT DROP`);
-    await exec(`old contributions to ${rollup.table}`, rollup.contribution('touched'), [-1]);
-  }
-}
-
-/** After: the new contributions, one net upsert per additive rollup; recomputed tables get their rows again. */
-async function putBackTouched(exec: Statement, statistics: TableStatistics, skip: Set<string>): Promise<void> {
-  await exec('copy touched lines after the change', apply.COPY_NEW_FACTS);
-  for (const rollup of Object.values(ROLLUP_TABLES) as Rollup[]) {
-    if (skip.has(rollup.table)) continue;
-    if (rollup.kind === 'recompute') {
-      const { whole } = (await exec(`check ${rollup.table}`, rollup.wholeWhen)).rows[0] as { whole: boolean };
-      await exec(`remove touched rows of ${rollup.table}`, whole ? `DELETE FROM ${rollup.table}` : rollup.remove);
-      await exec(`recompute touched rows of ${rollup.table}`, rollup.contribution(whole ? 'all' : 'touched'), [1]);
-      continue;
-    }
-    if (rollup.kind === 'net') {
-      const applied = await exec(`apply net change to ${rollup.table}`, applyNetChange(rollup));
-      // The yearly rollups are read by the next ones' changes, and the running totals by their recompute.
-      await statistics.wrote(rollup.table, rowsWritten(lastStatement(applied)));
-      if (rollup.repair) await exec(`repair days of ${rollup.table}`, rollup.repair);
-    } else {
-      await exec(`new contributions to ${rollup.table}`, rollup.contribution('touched'), [1]);
-      await exec(`apply net change to ${rollup.table}`, applyDelta(rollup));
-    }
-    await exec(`drop empty rows of ${rollup.table}`, `DELETE FROM ${rollup.table} WHERE ${rollup.measures[0]} = 0`);
-  }
-}
-
 /**
  * Upserts the file's orders and lines. Every reference they hold comes from an inner join on rows this
  * transaction has just upserted, so it is valid by construction; where the role may (a superuser, as on the
@@ -152,7 +116,7 @@ async function upsertFacts(exec: Statement, statistics: TableStatistics): Promis
   if (superuser) await exec('row triggers again', `SET LOCAL session_replication_role = origin`);
 }
 
-/** Applies the staged file: dimensions, orders, order lines, rollups, data version. Returns the counts. */
+/** Applies the staged file: dimensions, orders, order lines. Returns the counts. */
 async function applyStaged(exec: Statement, state: FileState, options: LoadOptions) {
   await exec('drop superseded lines', apply.DROP_SUPERSEDED_LINES, [state.supersededLines]);
   await exec('analyze staging', apply.ANALYZE_STAGING);
@@ -161,7 +125,6 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
   await statistics.checkBesideFile();
   const stored = await statistics.estimate('order_items');
   await exec('upsert dimensions', apply.UPSERT_DIMENSIONS);
-  const categoryChanges = (await exec('count category changes', apply.COUNT_CATEGORY_CHANGES)).rows[0].changed as number;
   await statistics.wrote('products', rowsWritten(await exec('upsert products', apply.UPSERT_PRODUCTS)));
   await statistics.wrote('customers', rowsWritten(await exec('upsert customers', apply.UPSERT_CUSTOMERS)));
   await exec('resolve incoming orders', apply.RESOLVE_INCOMING_ORDERS);
@@ -170,26 +133,15 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
   await exec('classify lines', apply.CLASSIFY_LINES);
   const classified = (await exec('count line changes', apply.COUNT_LINE_CHANGES)).rows[0] as Record<string, number>;
   const counts = { inserted: classified.inserted, updated: classified.updated, unchanged: classified.unchanged, deleted: 0 };
-  if (options.mode === 'append') {
-    // A product that changed category moves its whole history: rebuild the category rollup instead.
-    const skip = new Set<string>(categoryChanges > 0 ? [ROLLUP_TABLES.category.table] : []);
-    await exec('collect touched orders', apply.COLLECT_TOUCHED);
-    await takeOutTouched(exec, skip);
-    await upsertFacts(exec, statistics);
-    await putBackTouched(exec, statistics, skip);
-    if (categoryChanges > 0) await rebuildRollup(exec, ROLLUP_TABLES.category);
-  } else {
-    await upsertFacts(exec, statistics);
+  await upsertFacts(exec, statistics);
+  if (options.mode === 'replace') {
     counts.deleted = (await exec('delete absent lines', apply.DELETE_ABSENT_LINES)).rowCount ?? 0;
     await exec('delete orphans', apply.DELETE_ORPHANS);
-    for (const rollup of Object.values(ROLLUP_TABLES)) await rebuildRollup(exec, rollup);
   }
+  // A load that changes many of the stored lines leaves the statistics of what it changed, as autovacuum
+  // would: it may be off, and it would run after the commit, when the next load has been planned.
   const changed = counts.inserted + counts.updated + counts.deleted;
-  // A replace analyzed each rollup as it rebuilt it.
-  if (options.mode === 'replace') await exec('analyze', analyzeTables(FACT_TABLES));
-  // An append that changes many of the stored lines leaves the statistics of what it changed, as autovacuum
-  // would: it may be off, and it would run after the commit, when the first questions have been planned.
-  else if (changed > STALE_SHARE * stored) await exec('analyze', analyzeTables(BULK_TABLES));
+  if (changed > STALE_SHARE * stored) await exec('analyze', analyzeTables(FACT_TABLES));
   return counts;
 }
 
@@ -200,7 +152,7 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
  */
 export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
-  // The parts of a large file and the rollups' sorted runs: removed with the load, whatever its outcome (and by
+  // The parts of a large file: removed with the load, whatever its outcome (and by
   // a later load when this process is killed).
   const directory = await createLoadDirectory();
   const options = { ...loadOptions, directory, tracker: new LoadTracker(loadOptions.onProgress) };
@@ -236,7 +188,7 @@ export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptio
       await step(options, 'stage products, customers', () => stageDimensions(client, streamed.state));
       applied = await applyStaged(exec, streamed.state, options);
     }
-    const dataVersion = Number((await exec('bump data version', apply.BUMP_DATA_VERSION)).rows[0].version);
+    const dataVersion = Number((await exec('bump data version', apply.BUMP_DATA_VERSION, [options.runId])).rows[0].version);
     options.signal?.throwIfAborted();
     await client.query('COMMIT');
     return {

@@ -3,7 +3,6 @@
 // written between two batches (a connection runs one COPY at a time).
 import type { PoolClient } from 'pg';
 import { CopyWriter, copyText, copyTextArray, copyValue } from '../db/copy.js';
-import type { Places } from './figure-places.js';
 import type { Accepted, FileState } from './file-state.js';
 import { type RowSink, type StreamedFile, type StreamOptions, streamRows } from './stream-rows.js';
 import { storableText } from './utf8.js';
@@ -34,7 +33,7 @@ export abstract class LineSink implements RowSink {
 
   abstract keep(line: number, row: SaleLine, accepted: Accepted): void;
 
-  abstract endPart(state: FileState, places: Places | undefined, last: boolean): Promise<void>;
+  abstract endPart(state: FileState, last: boolean): Promise<void>;
 
   reject(line: number, reasons: string[], raw: string): void {
     // A reason quotes the file's values, which may hold what the row was refused for: both are stored escaped.

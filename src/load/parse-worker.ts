@@ -6,7 +6,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type ColumnMap, mapColumns } from './columns.js';
 import type { SourceRecord } from './csv-records.js';
-import { FigurePlaces, type Places } from './figure-places.js';
 import { PartWriter, partOf, readPart } from './part-files.js';
 import { BatchEncoder } from './row-codec.js';
 import { openRecordSource, type SourceFormat } from './source.js';
@@ -21,11 +20,10 @@ export interface ParseJob {
   directory: string;
 }
 
-/** `places`: of the valid rows of the part that the message ends. */
 export type ParseMessage =
   | { type: 'batch'; batch: ReturnType<BatchEncoder['finish']>; progress: { bytesRead: number; bytesTotal: number } }
-  | { type: 'part'; places: Places | undefined }
-  | { type: 'end'; sha256: string; format: SourceFormat; header: boolean; places: Places | undefined }
+  | { type: 'part' }
+  | { type: 'end'; sha256: string; format: SourceFormat; header: boolean }
   | { type: 'error'; name: string; message: string; stack?: string };
 
 const MAX_IN_FLIGHT = 3;
@@ -55,7 +53,6 @@ async function send(message: ParseMessage): Promise<void> {
 
 async function parse({ file, format, today, parts, directory }: ParseJob): Promise<void> {
   const source = await openRecordSource(file, format);
-  let places = new FigurePlaces();
   const writer = parts > 1 ? new PartWriter(directory, parts) : undefined;
   let columns: ColumnMap | undefined;
 
@@ -67,7 +64,6 @@ async function parse({ file, format, today, parts, directory }: ParseJob): Promi
     }
     const result = validateLine(record.fields, map, today, record.extra);
     if (result.ok && unstorable.length === 0) {
-      places.add(result.line);
       encoder.add({ line, row: result.line, raw });
     } else {
       encoder.add({ line, reasons: [...(result.ok ? [] : result.reasons), ...unstorable], raw });
@@ -96,8 +92,7 @@ async function parse({ file, format, today, parts, directory }: ParseJob): Promi
   if (writer && columns) {
     writer.close();
     for (let part = 1; part < parts; part++) {
-      await send({ type: 'part', places: places.result() });
-      places = new FigurePlaces();
+      await send({ type: 'part' });
       for (const records of readPart(directory, part)) {
         const encoder = new BatchEncoder();
         for (const record of records) encode(encoder, record, columns);
@@ -106,7 +101,7 @@ async function parse({ file, format, today, parts, directory }: ParseJob): Promi
     }
   }
   const header = columns !== undefined;
-  await send({ type: 'end', sha256: source.sha256(), format: source.format, header, places: places.result() });
+  await send({ type: 'end', sha256: source.sha256(), format: source.format, header });
 }
 
 parse(workerData as ParseJob).catch((error: Error) =>

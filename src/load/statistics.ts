@@ -77,10 +77,6 @@ export class TableStatistics {
 type Outcome = { command: string; rowCount: number | null };
 const WRITES = new Set(['INSERT', 'UPDATE', 'DELETE']);
 
-/** The outcome of a query's last statement (of a multi-statement query, the others fill temporary tables). */
-export const lastStatement = (result: Outcome | Outcome[]): Outcome =>
-  Array.isArray(result) ? result[result.length - 1] : result;
-
 /** The rows a step inserted, updated or deleted, over each statement of a multi-statement query. */
 export function rowsWritten(result: Outcome | Outcome[]): number {
   const outcomes = Array.isArray(result) ? result : [result];

@@ -1,7 +1,6 @@
 // The load's statements, each timed: LOG_LEVEL=debug shows where a slow load spends its time.
 import type { PoolClient, QueryResult } from 'pg';
 import type { Logger } from 'pino';
-import { type Rollup, rebuildStatement } from './rollup-sql.js';
 
 /** Preparing: before the first byte is read; reading: the file streams in; applying: the rest, until the commit. */
 export type LoadPhase = 'preparing' | 'reading' | 'applying';
@@ -51,15 +50,4 @@ export type Statement = (name: string, sql: string, params?: unknown[]) => Promi
 /** Runs the load's statements on its client, timing each one. */
 export function statements(client: PoolClient, options: StepOptions): Statement {
   return (name, sql, params) => step(options, name, () => client.query(sql, params));
-}
-
-/**
- * Empties a rollup and fills it again from all the facts, then analyzes it: its statistics described other
- * contents, and the next rebuild may read it (a yearly rollup from the monthly one), as may the first questions.
- */
-export async function rebuildRollup(exec: Statement, rollup: Rollup): Promise<void> {
-  await exec(`empty ${rollup.table}`, `DELETE FROM ${rollup.table}`);
-  const [sql, params] = rebuildStatement(rollup);
-  await exec(`rebuild ${rollup.table}`, sql, params);
-  await exec(`analyze ${rollup.table}`, `ANALYZE ${rollup.table}`);
 }

@@ -6,7 +6,6 @@
 import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { InputFormatError } from './columns.js';
-import type { Places } from './figure-places.js';
 import { type Accepted, FileState } from './file-state.js';
 import type { ParseJob, ParseMessage } from './parse-worker.js';
 import { decodeBatch } from './row-codec.js';
@@ -22,10 +21,9 @@ export interface RowSink {
   flush(): Promise<void>;
   /**
    * Every row of this part's orders has been handed over (the state's orders and lines are this part's): write
-   * or sum them before they go. `places`: the figure places of the part (undefined: not summable exactly).
-   * The last part's orders and lines stay in the state when the file is streamed.
+   * them before they go. The last part's orders and lines stay in the state when the file is streamed.
    */
-  endPart(state: FileState, places: Places | undefined, last: boolean): Promise<void>;
+  endPart(state: FileState, last: boolean): Promise<void>;
 }
 
 /**
@@ -127,7 +125,7 @@ export async function streamRows(file: string, options: StreamOptions, sink: Row
       if (message.type !== 'batch') {
         if (message.type === 'end' && !message.header) throw new InputFormatError('the file is empty: no header');
         const last = message.type === 'end';
-        await sink.endPart(state, message.places, last);
+        await sink.endPart(state, last);
         if (last) return { state, read, rejected, sha256: message.sha256, format: message.format };
         state.nextPart();
         continue;

@@ -5,6 +5,8 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { InputFormatError, LoadBusyError, type LoadMode, type LoadProgress, type LoadResult, loadSales } from '../load/index.js';
 import { type SourceFormat, sha256File } from '../load/source.js';
+import type { SnapshotLimits } from '../snapshot/build.js';
+import { buildSnapshotApart } from '../snapshot/build-apart.js';
 import { claimRefresh } from './claim.js';
 import {
   finishRun,
@@ -32,6 +34,8 @@ export interface RefreshRequest {
   /** Record the run as skipped when the file does not exist (yet): a schedule set up before its first file. */
   skipMissing?: boolean;
   onProgress?: (progress: LoadProgress) => void;
+  /** Where the analytics snapshot of each loaded version is published; the run succeeds once it is. */
+  analytics?: { directory: string; limits: SnapshotLimits };
   /** Aborting rolls the load back; the run is recorded as failed. */
   signal?: AbortSignal;
 }
@@ -42,6 +46,11 @@ export interface RefreshOutcome {
 }
 
 const PROGRESS_EVERY_MS = 1000;
+
+/** The load committed, its analytics snapshot could not be published: the run fails, saying both. */
+class SnapshotNotPublished extends Error {
+  override name = 'SnapshotNotPublished';
+}
 
 export async function runRefresh(pool: Pool, logger: Logger, request: RefreshRequest): Promise<RefreshOutcome> {
   if (request.claimed) return execute(pool, logger, request.claimed, request);
@@ -127,6 +136,20 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
       signal: request.signal,
       logger: log,
     });
+    if (request.analytics) {
+      onProgress({ ...latest!, phase: 'applying', step: 'build the analytics snapshot' });
+      // In a process of its own: the build's memory is not added to what this load's heap keeps.
+      const databaseUrl = pool.options.connectionString!;
+      const built = await buildSnapshotApart(
+        databaseUrl,
+        request.analytics.directory,
+        request.analytics.limits,
+        request.signal,
+      ).catch((error: Error) => {
+        throw new SnapshotNotPublished(`loaded as data version ${result.dataVersion}, but ${error.message}`);
+      });
+      log.info({ dataVersion: built.version, ms: built.ms }, 'analytics snapshot published');
+    }
     await recording;
     const finished = await finishRun(pool, run.id, {
       status: 'succeeded',
@@ -141,9 +164,11 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
     const busy = error instanceof LoadBusyError;
     const expected = busy || error instanceof InputFormatError;
     // The run history is public: the file is named as its source is (relative to DATA_DIR), not by its path here.
-    const message = request.signal?.aborted
-      ? `cancelled: ${reasonOf(request.signal)}`
-      : err.message.replaceAll(request.file, request.source);
+    // A run whose load committed says so, cancelled or not.
+    const message =
+      request.signal?.aborted && !(error instanceof SnapshotNotPublished)
+        ? `cancelled: ${reasonOf(request.signal)}`
+        : err.message.replaceAll(request.file, request.source);
     await recording;
     const finished = await finishRun(pool, run.id, {
       status: busy ? 'skipped' : 'failed',
@@ -156,6 +181,8 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
       throw new Error(message, { cause: err });
     });
     if (busy) log.warn('refresh skipped: another load is running');
+    else if (error instanceof SnapshotNotPublished)
+      log.error({ err, error: message }, 'refresh failed after its load committed; the previous analytics snapshot answers');
     else if (expected) log.warn({ error: message }, 'refresh failed: the source cannot be loaded; the data is unchanged');
     else log.error({ err, error: message }, 'refresh failed; the data is unchanged');
     return { run: finished };

@@ -111,6 +111,11 @@ export async function markRunning(pool: Queryable, id: number, bytesTotal: numbe
   );
 }
 
+/** Why an interrupted run failed: before its load committed (nothing changed), or after (its data is in). */
+const BEFORE_COMMIT = `'interrupted: the process running this refresh stopped before it finished; no data was changed'`;
+const AFTER_COMMIT = `'interrupted after its data was committed (data version ' || (SELECT version FROM data_version) ||
+  '): its analytics snapshot was not published; the next start builds it'`;
+
 /**
  * Runs left queued or running by a process that died; only safe to call while holding the refresh lock. Like
  * every finished run they have no phase or step; where the run stopped is kept in error_detail.
@@ -119,7 +124,7 @@ export async function failInterruptedRuns(pool: Queryable): Promise<number[]> {
   const { rows } = await pool.query<{ id: number }>(
     `UPDATE refresh_runs
      SET status = 'failed', finished_at = now(), started_at = coalesce(started_at, created_at),
-         error = 'interrupted: the process running this refresh stopped before it finished; no data was changed',
+         error = CASE WHEN id = (SELECT run_id FROM data_version) THEN ${AFTER_COMMIT} ELSE ${BEFORE_COMMIT} END,
          error_detail = jsonb_build_object('name', 'Interrupted', 'phase', phase, 'step', step), phase = NULL, step = NULL
      WHERE status IN ('queued', 'running') RETURNING id::integer AS id`,
   );

@@ -163,7 +163,12 @@ export class RefreshScheduler {
   }
 
   private jobData(request: RefreshJobData['request']): RefreshJobData {
-    return { databaseUrl: this.options.databaseUrl, logLevel: this.options.config.log.level, request };
+    // Every run the worker makes publishes the analytics snapshot of the version it loaded.
+    return {
+      databaseUrl: this.options.databaseUrl,
+      logLevel: this.options.config.log.level,
+      request: { ...request, analytics: this.options.config.analytics },
+    };
   }
 
   private onMessage(name: string, message: RefreshJobMessage | 'done'): void {

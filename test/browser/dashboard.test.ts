@@ -4,6 +4,7 @@
 // Screenshots of the main states go to test-artifacts/ (desktop 1280x800 and narrow 375x812).
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -296,7 +297,12 @@ describe('dashboard in Chromium', () => {
     before(async () => {
       const url = `postgres://postgres@127.0.0.1:${await freePort()}/nothing`;
       pool = createPool(url);
-      away = await startTestServer({ url, pool, drop: async () => {} });
+      away = await startTestServer({
+        url,
+        pool,
+        analyticsDir: path.join(os.tmpdir(), 'sales-analytics-nothing'),
+        drop: async () => {},
+      });
     });
     after(async () => {
       await away?.close();

@@ -1,12 +1,18 @@
 // A fresh, migrated database per test file, cloned from the template the global fixture made; in the replica
 // pass (TEST_REPLICA_URL), also its URL on the replica, which has replayed its creation.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { createPool } from '../../src/db/database.js';
+import { databaseKey } from '../../src/snapshot/identity.js';
 import { TEMPLATE_DATABASE } from './global-database.js';
 import { replayed } from './pg-cluster.js';
 
 export interface TestDatabase {
   url: string;
+  /** Where the analytics snapshots of this database's loads are published. */
+  analyticsDir: string;
   /** The same database on the replica the run's test servers read from (TEST_READ_REPLICA=1 only). */
   replicaUrl?: string;
   pool: pg.Pool;
@@ -14,6 +20,24 @@ export interface TestDatabase {
 }
 
 let counter = 0;
+
+/** Each test database's snapshot directory, by its pool (what the tests' loads are given). */
+const analyticsDirs = new WeakMap<pg.Pool, string>();
+
+/** The folder of the snapshots of the test database whose pool this is (identity.ts). */
+export async function snapshotDirOf(pool: pg.Pool): Promise<string> {
+  return path.join(analyticsDirOf(pool), await databaseKey(pool));
+}
+
+/** The snapshot directory of the test database whose pool this is (a pool a test made itself gets its own). */
+export function analyticsDirOf(pool: pg.Pool): string {
+  let directory = analyticsDirs.get(pool);
+  if (!directory) {
+    directory = path.join(os.tmpdir(), `sales-analytics-pool-${process.pid}-${++counter}`);
+    analyticsDirs.set(pool, directory);
+  }
+  return directory;
+}
 
 /**
  * In the replica pass, waits until the replica has replayed everything committed on the primary so far
@@ -48,13 +72,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const pool = createPool(url);
   // Connections the DROP ... WITH (FORCE) below terminates report it here; that is expected.
   pool.on('error', () => {});
+  const analyticsDir = path.join(os.tmpdir(), `sales-analytics-${name}`);
+  analyticsDirs.set(pool, analyticsDir);
   return {
     url,
+    analyticsDir,
     ...(replicaUrl && { replicaUrl }),
     pool,
     async drop() {
       await pool.end();
       await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await fs.rm(analyticsDir, { recursive: true, force: true });
     },
   };
 }

@@ -7,7 +7,10 @@ import { type GeneratedLine, type GeneratorOptions, salesCsvLine, salesHeader } 
 import type { LoadMode } from '../../src/load/index.js';
 import { createLogger } from '../../src/logger.js';
 import { type RefreshOutcome, runRefresh } from '../../src/refresh/refresh.js';
-import { replicaCaughtUp } from './database.js';
+import { analyticsDirOf, replicaCaughtUp } from './database.js';
+
+/** DuckDB's share of the test machine, per snapshot. */
+export const TEST_ANALYTICS_LIMITS = { threads: 1, memoryLimit: '256MB' };
 
 export const quietLogger = createLogger('silent').logger;
 
@@ -28,7 +31,16 @@ export function csvOf(
 
 /** Loads a file as the CLI does; `partBytes` sorts a file larger than that into parts (the loader's default otherwise). */
 export async function load(pool: Pool, file: string, mode: LoadMode = 'append', partBytes?: number): Promise<RefreshOutcome> {
-  const outcome = await runRefresh(pool, quietLogger, { file, source: path.basename(file), mode, trigger: 'cli', partBytes });
+  const outcome = await runRefresh(pool, quietLogger, {
+    file,
+    source: path.basename(file),
+    mode,
+    trigger: 'cli',
+    partBytes,
+    // In the replica pass the test servers build their snapshots from the replica, as a server reading
+    // replicas on another machine does; elsewhere the load publishes it, as the loading process does.
+    analytics: process.env.TEST_REPLICA_URL ? undefined : { directory: analyticsDirOf(pool), limits: TEST_ANALYTICS_LIMITS },
+  });
   // What a test loads, it reads next: in the replica pass, from the replica once it has replayed the load.
   await replicaCaughtUp();
   return outcome;

@@ -10,6 +10,7 @@ import { ReadRouter } from '../../src/db/read-pool.js';
 import { createApp } from '../../src/http/app.js';
 import { httpServer } from '../../src/http/server.js';
 import { RefreshScheduler } from '../../src/refresh/scheduler.js';
+import { ensureSnapshot, SnapshotStore } from '../../src/snapshot/store.js';
 import type { TestDatabase } from './database.js';
 import { replicaPassAnswers } from './global-database.js';
 import { quietLogger } from './sales-files.js';
@@ -30,7 +31,16 @@ export async function startTestServer(db: TestDatabase, env: Record<string, stri
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sales-data-'));
   // In the replica pass, answers are read from the test database's copy on the replica.
   const replica = db.replicaUrl ? { DATABASE_URL: db.url, DATABASE_READ_URLS: db.replicaUrl } : {};
-  const config = readConfig({ DATA_DIR: dataDir, REFRESH_CRON: '', LOG_LEVEL: 'info', ...replica, ...env });
+  const config = readConfig({
+    DATA_DIR: dataDir,
+    REFRESH_CRON: '',
+    LOG_LEVEL: 'info',
+    ANALYTICS_DIR: db.analyticsDir,
+    ANALYTICS_THREADS: '1',
+    ANALYTICS_MEMORY_MB: '256',
+    ...replica,
+    ...env,
+  });
   const workerLog: string[] = [];
   const scheduler = new RefreshScheduler({
     config,
@@ -41,7 +51,15 @@ export async function startTestServer(db: TestDatabase, env: Record<string, stri
   });
   await scheduler.start();
   const reads = new ReadRouter(db.pool, config.readReplicaUrls, quietLogger);
-  const app = createApp({ pool: db.pool, reads, logger: quietLogger, config, scheduler, refreshToken: TEST_TOKEN });
+  const follower = config.readReplicaUrls.length > 0 ? { reads, logger: quietLogger } : undefined;
+  const options = { follower, primary: { pool: db.pool, logger: quietLogger } };
+  // A server over a database that does not answer has no folder of its own: its analytics answer 503.
+  const snapshots = await SnapshotStore.forDatabase(db.pool, config.analytics.directory, config.analytics.limits, options).catch(
+    () => new SnapshotStore(path.join(config.analytics.directory, 'unreachable'), config.analytics.limits, options),
+  );
+  // As npm start does; a server over a database that does not answer starts without one (its analytics: 503).
+  await ensureSnapshot(db.pool, snapshots, config.analytics.limits, quietLogger).catch(() => {});
+  const app = createApp({ pool: db.pool, reads, snapshots, logger: quietLogger, config, scheduler, refreshToken: TEST_TOKEN });
   const server: Server = await new Promise((resolve) => {
     const listening = httpServer(app, config.http).listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -57,6 +75,7 @@ export async function startTestServer(db: TestDatabase, env: Record<string, stri
       await new Promise((resolve) => server.close(resolve));
       await scheduler.stop(0);
       await reads.close();
+      await snapshots.close();
       replicaPassAnswers.primary += reads.primary.answered;
       for (const replica of reads.replicas) replicaPassAnswers.replica += replica.answered;
       await fs.rm(dataDir, { recursive: true, force: true });

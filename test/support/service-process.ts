@@ -61,6 +61,10 @@ export async function startService(
       SEED_ON_START: 'false',
       REFRESH_CRON: '',
       REFRESH_TOKEN: SERVICE_TOKEN,
+      // Services on one data directory share its snapshots, as they share its database.
+      ANALYTICS_DIR: path.join(dataDir, 'analytics'),
+      ANALYTICS_THREADS: '1',
+      ANALYTICS_MEMORY_MB: '256',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,7 +9,7 @@ import { revenueSummary } from '../../analytics/revenue-summary.js';
 import { revenueTrend } from '../../analytics/revenue-trend.js';
 import { segmentMembers, segments } from '../../analytics/segments.js';
 import type { Queryable } from '../../analytics/sql.js';
-import type { ReadRouter } from '../../db/read-pool.js';
+import type { SnapshotStore } from '../../snapshot/store.js';
 import { type AnswerCacheOptions, type AnswerParams, answerer, type CsvShape } from '../answers.js';
 import type { Operation } from '../operation.js';
 
@@ -47,8 +47,8 @@ interface AnalyticsEndpoint<Params, Answer> {
   csv: CsvShape<Answer>;
 }
 
-export function analyticsOperations({ reads, cache }: { reads: ReadRouter; cache: AnswerCacheOptions }): Operation[] {
-  const answer = answerer(reads, cache);
+export function analyticsOperations({ snapshots, cache }: { snapshots: SnapshotStore; cache: AnswerCacheOptions }): Operation[] {
+  const answer = answerer(snapshots, cache);
   const endpoint = <Params extends AnswerParams, Answer>(spec: AnalyticsEndpoint<Params, Answer>): Operation => ({
     method: 'get',
     path: spec.path,

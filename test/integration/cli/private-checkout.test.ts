@@ -44,6 +44,7 @@ const run = promisify(execFile);
     const values: NodeJS.ProcessEnv = {
       ...process.env,
       DATA_DIR: path.join(base, 'data'),
+      ANALYTICS_DIR: path.join(base, 'analytics'),
       LOG_DIR: path.join(base, 'logs'),
       LOG_LEVEL: 'info',
       SEED_ON_START: 'false',

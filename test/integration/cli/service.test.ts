@@ -29,6 +29,7 @@ describe('the service and the refresh command', () => {
     ...process.env,
     DATABASE_URL: db().url,
     DATA_DIR: path.join(dir, 'data'),
+    ANALYTICS_DIR: path.join(dir, 'analytics'),
     LOG_DIR: path.join(dir, 'logs'),
     LOG_LEVEL: 'info',
     ...extra,

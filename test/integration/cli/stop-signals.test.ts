@@ -45,6 +45,7 @@ describe('SIGTERM and SIGINT to the npm process alone stop everything it started
       EMBEDDED_PG_PORT: String(pgPort),
       PORT: String(httpPort),
       DATA_DIR: path.join(dir, 'data'),
+      ANALYTICS_DIR: path.join(dir, 'analytics'),
       LOG_DIR: path.join(dir, 'logs'),
       LOG_LEVEL: 'info',
       SEED_ON_START: 'false',

@@ -1,8 +1,8 @@
 // What one request can make the server hold: a trend lists at most 10,000 periods of its effective range,
-// and the answer cache is bounded by the bytes of its answers, not by their number.
+// and the answer cache is bounded by the bytes of its answers, not by their number (test/unit/http).
 import { expect } from 'chai';
 import { ConfigError, readConfig } from '../../../src/config.js';
-import { replicaCaughtUp, useTestDatabase } from '../../support/database.js';
+import { useTestDatabase } from '../../support/database.js';
 import { load, writeFile } from '../../support/sales-files.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
 
@@ -69,48 +69,6 @@ describe('trend size', () => {
     const weeks = await (await trend('interval=week')).json();
     expect(weeks.items).to.have.length(1769);
     expect((await (await trend('interval=day&from=2000-01-01')).json()).items).to.have.length(8781);
-  });
-});
-
-describe('answer cache size', () => {
-  const db = useTestDatabase();
-  let server: TestServer;
-  before(async () => {
-    await load(db().pool, 'test/fixtures/brief-sample.csv');
-  });
-  afterEach(() => server.close());
-
-  // A day trend answers about 100 bytes of JSON a day: 1,000 days is about 100 KB, 2,000 days about 200 KB.
-  const revenueOf = async (from: string, days: number) => {
-    const response = await fetch(`${server.url}/api/v1/revenue/trend?interval=day&from=${from}&to=${plusDays(from, days - 1)}`);
-    expect(response.status).to.equal(200);
-    return (await response.json()).items.reduce((total: number, item: { revenue: number }) => total + item.revenue, 0);
-  };
-  /** Changes the figures under the cache without a new data version: a cached answer does not see it. */
-  const changeFiguresBehindTheCache = async () => {
-    await db().pool.query('UPDATE sales_by_day_region SET revenue = revenue + 1');
-    await replicaCaughtUp();
-  };
-
-  it('keeps answers up to an eighth of ANALYTICS_CACHE_MB each, and computes larger ones every time', async () => {
-    server = await startTestServer(db(), { ANALYTICS_CACHE_MB: '1' });
-    const small = await revenueOf('2023-12-01', 1_000);
-    const large = await revenueOf('2022-01-01', 2_000);
-    expect(small).to.equal(large);
-    await changeFiguresBehindTheCache();
-    expect(await revenueOf('2023-12-01', 1_000)).to.equal(small);
-    expect(await revenueOf('2022-01-01', 2_000)).to.be.greaterThan(large);
-  });
-
-  it('drops the oldest answers once the kept ones reach ANALYTICS_CACHE_MB', async () => {
-    server = await startTestServer(db(), { ANALYTICS_CACHE_MB: '1' });
-    // Twelve windows of 1,000 days, each holding every sale day of the sample: about 1.2 MB together.
-    const starts = Array.from({ length: 12 }, (_, k) => plusDays('2021-09-01', k));
-    const before: number[] = [];
-    for (const start of starts) before.push(await revenueOf(start, 1_000));
-    await changeFiguresBehindTheCache();
-    expect(await revenueOf(starts[11], 1_000)).to.equal(before[11]);
-    expect(await revenueOf(starts[0], 1_000)).to.be.greaterThan(before[0]);
   });
 });
 

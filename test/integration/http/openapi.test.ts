@@ -1,9 +1,13 @@
 // The OpenAPI document is valid 3.1 in shape, every operation is documented in the README's API table, and
 // the docs page is served from local assets.
 import fs from 'node:fs/promises';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
-import { replicaCaughtUp, useTestDatabase } from '../../support/database.js';
+import { snapshotFile } from '../../../src/snapshot/build.js';
+import { publishedVersions } from '../../../src/snapshot/store.js';
+import { snapshotDirOf, useTestDatabase } from '../../support/database.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
 
 describe('API documentation', () => {
@@ -122,8 +126,18 @@ describe('health, readiness and failures', () => {
   });
 
   it('answers a server fault with a 500 that names the request id and nothing of the cause', async () => {
-    await db().pool.query('DROP TABLE sales_by_day_region');
-    await replicaCaughtUp();
+    // A newer snapshot without the table the revenue reads: the server switches to it and its query fails.
+    const directory = await snapshotDirOf(db().pool);
+    const [published] = await publishedVersions(directory);
+    const damaged = path.join(directory, 'damaged.duckdb');
+    await fs.copyFile(snapshotFile(directory, published), damaged);
+    const instance = await DuckDBInstance.create(damaged);
+    const connection = await instance.connect();
+    await connection.run('DROP TABLE sales_by_day_region');
+    await connection.run('CHECKPOINT');
+    connection.closeSync();
+    instance.closeSync();
+    await fs.rename(damaged, snapshotFile(directory, published + 1));
     // A query not answered before: the answer cache would otherwise serve it.
     const response = await fetch(`${server.url}/api/v1/revenue?from=2020-01-01`, { headers: { 'X-Request-Id': 'trace-me-42' } });
     expect(response.status).to.equal(500);

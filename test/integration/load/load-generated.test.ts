@@ -1,9 +1,11 @@
 // Exact totals of generated data (multi-line orders, discounts, several categories and regions), checked
 // against a plain fold over the generated lines, after a first load and after an append that changes some.
+
 import { expect } from 'chai';
 import { type GeneratedLine, generateSales } from '../../../src/generate/sales-generator.js';
 import { type TestDatabase, useTestDatabase } from '../../support/database.js';
 import { csvOf, lineMoney, load, money, sum, writeFile } from '../../support/sales-files.js';
+import { snapshotQuery } from '../../support/snapshot.js';
 
 function groupRevenue(lines: GeneratedLine[], key: (line: GeneratedLine) => string): Record<string, string> {
   const totals = new Map<string, bigint>();
@@ -12,30 +14,31 @@ function groupRevenue(lines: GeneratedLine[], key: (line: GeneratedLine) => stri
 }
 
 async function stored(db: TestDatabase) {
-  const total = await db.pool.query(`SELECT round(sum(revenue), 2)::text AS revenue, round(sum(gross), 2)::text AS gross,
+  const query = (sql: string) => snapshotQuery(db.pool, sql);
+  const total = await query(`SELECT round(sum(revenue), 2)::text AS revenue, round(sum(gross), 2)::text AS gross,
     round(sum(discount), 2)::text AS discount, round(sum(shipping), 2)::text AS shipping, sum(quantity)::int AS quantity,
     sum(orders)::int AS orders FROM sales_by_day_region`);
-  const byCategory = await db.pool.query(`SELECT c.name, round(sum(r.revenue), 2)::text AS revenue
+  const byCategory = await query(`SELECT c.name, round(sum(r.revenue), 2)::text AS revenue
     FROM sales_by_day_category_region r JOIN categories c USING (category_id) GROUP BY c.name ORDER BY c.name`);
   const byMonthProduct =
-    await db.pool.query(`SELECT to_char(month, 'YYYY-MM') || ' ' || p.code AS key, round(sum(r.revenue), 2)::text AS revenue
+    await query(`SELECT strftime(month, '%Y-%m') || ' ' || p.code AS key, round(sum(r.revenue), 2)::text AS revenue
     FROM sales_by_month_product_region r JOIN products p USING (product_id) GROUP BY 1 ORDER BY 1`);
   const byYearProduct = async (table: string) =>
     (
-      await db.pool.query(`SELECT to_char(year, 'YYYY') || ' ' || p.code AS key, round(sum(r.revenue), 2)::text AS revenue
+      await query(`SELECT strftime(year, '%Y') || ' ' || p.code AS key, round(sum(r.revenue), 2)::text AS revenue
        FROM ${table} r JOIN products p USING (product_id) GROUP BY 1 ORDER BY 1`)
     ).rows.map((r) => [r.key, r.revenue]);
   const customerCells = async (table: string, grain: string, format: string, [first, last] = ['first_day', 'last_day']) =>
     (
-      await db.pool.query(`SELECT to_char(${grain}, '${format}') || ' ' || c.code AS key,
-         r.orders || ' ' || round(r.revenue, 2) || ' ' || r.${first} || ' ' || r.${last} AS cell
+      await query(`SELECT strftime(${grain}, '${format}') || ' ' || c.code AS key,
+         concat_ws(' ', r.orders, round(r.revenue, 2), r.${first}, r.${last}) AS cell
        FROM ${table} r JOIN customers c USING (customer_id) ORDER BY 1`)
     ).rows.map((r) => [r.key, r.cell]);
   const throughLastYear =
-    await db.pool.query(`SELECT p.code || ' ' || r.name AS key, t.quantity || ' ' || round(t.revenue, 2) AS cell
+    await query(`SELECT p.code || ' ' || r.name AS key, concat_ws(' ', t.quantity, round(t.revenue, 2)) AS cell
     FROM sales_through_year_product_region t JOIN products p USING (product_id) JOIN regions r USING (region_id)
     WHERE t.year = (SELECT max(year) FROM sales_through_year_product_region) ORDER BY 1`);
-  const customers = await db.pool.query(`SELECT sum(customers)::int AS customers FROM customers_by_day
+  const customers = await query(`SELECT sum(customers)::int AS customers FROM customers_by_day
     WHERE sale_date BETWEEN '2023-01-01' AND '2023-12-31' AND previous_sale_date < '2023-01-01'`);
   return {
     total: total.rows[0],
@@ -44,9 +47,9 @@ async function stored(db: TestDatabase) {
     byYearProduct: Object.fromEntries(await byYearProduct('sales_by_year_product')),
     byYearProductRegion: Object.fromEntries(await byYearProduct('sales_by_year_product_region')),
     byDayCustomer: Object.fromEntries(
-      await customerCells('sales_by_day_customer', 'sale_date', 'YYYY-MM-DD', ['sale_date', 'sale_date']),
+      await customerCells('sales_by_day_customer', 'sale_date', '%Y-%m-%d', ['sale_date', 'sale_date']),
     ),
-    byYearCustomer: Object.fromEntries(await customerCells('sales_by_year_customer', 'year', 'YYYY')),
+    byYearCustomer: Object.fromEntries(await customerCells('sales_by_year_customer', 'year', '%Y')),
     throughLastYear: Object.fromEntries(throughLastYear.rows.map((r) => [r.key, r.cell])),
     customers2023: customers.rows[0].customers,
   };

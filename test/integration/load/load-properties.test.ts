@@ -4,10 +4,12 @@
 // database holds (lines, products, customers, revenue in every rollup) equals a model of semantics.md written
 // here, independent of src/load. Each run starts from an empty database, optionally loads an earlier file, then
 // loads the file under test in append or replace mode.
+
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { useTestDatabase } from '../../support/database.js';
 import { load, writeFile } from '../../support/sales-files.js';
+import { snapshotQuery } from '../../support/snapshot.js';
 
 // ---- Exact decimals: units / 10^scale --------------------------------------------------------------------
 
@@ -555,9 +557,10 @@ describe('load properties', () => {
     for (const line of model.lines.values()) sums.set(group(line), add(sums.get(group(line)) ?? ZERO, revenueOf(line)));
     return Object.fromEntries([...sums].map(([key, sum]) => [key, decimalText(sum)!]).sort());
   }
-  async function storedRevenue(sql: string): Promise<Record<string, string>> {
-    const { rows } = await db().pool.query(sql);
-    return Object.fromEntries(rows.map((row) => [row.key, decimalText(decimalOf(row.revenue))!]).sort());
+  /** Revenue by key from the record (PostgreSQL) or from the rollups (the published snapshot). */
+  async function storedRevenue(sql: string, from: 'record' | 'snapshot' = 'snapshot'): Promise<Record<string, string>> {
+    const { rows } = from === 'record' ? await db().pool.query(sql) : await snapshotQuery(db().pool, sql);
+    return Object.fromEntries(rows.map((row) => [row.key, decimalText(decimalOf(row.revenue as string))!]).sort());
   }
 
   async function loadText(text: string, mode: 'append' | 'replace', partBytes?: number) {
@@ -616,6 +619,7 @@ describe('load properties', () => {
     expect(
       await storedRevenue(
         `SELECT 'all' AS key, sum(quantity * unit_price * (1 - discount))::text AS revenue FROM order_items HAVING count(*) > 0`,
+        'record',
       ),
       'revenue of the stored lines',
     ).to.deep.equal(total);
@@ -630,7 +634,7 @@ describe('load properties', () => {
       return `${order.day} ${order.region}`;
     });
     expect(
-      await storedRevenue(`SELECT sale_date || ' ' || r.name AS key, sum(revenue)::text AS revenue
+      await storedRevenue(`SELECT strftime(sale_date, '%Y-%m-%d') || ' ' || r.name AS key, sum(revenue)::text AS revenue
             FROM sales_by_day_region JOIN regions r USING (region_id) GROUP BY 1`),
       'revenue by day and region',
     ).to.deep.equal(byDayRegion);

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { useTestDatabase } from '../../support/database.js';
 import { load } from '../../support/sales-files.js';
+import { snapshotQuery } from '../../support/snapshot.js';
 
 const BRIEF_SAMPLE = path.resolve('test/fixtures/brief-sample.csv');
 
@@ -69,9 +70,11 @@ describe("loading the brief's sample", () => {
   });
 
   it('fills the rollups: total revenue 4712.5675 (324 + 1299 + 143.976 + 180 + 297.4915 + 2468.1)', async () => {
-    const { rows } =
-      await db().pool.query(`SELECT sum(revenue)::text AS revenue, sum(orders)::int AS orders, sum(quantity)::int AS quantity,
-      sum(shipping)::text AS shipping FROM sales_by_day_region`);
+    const { rows } = await snapshotQuery(
+      db().pool,
+      `SELECT sum(revenue) AS revenue, sum(orders)::int AS orders, sum(quantity)::int AS quantity, sum(shipping) AS shipping
+       FROM sales_by_day_region`,
+    );
     expect(rows[0]).to.deep.equal({ revenue: '4712.5675', orders: 6, quantity: 10, shipping: '70' });
   });
 
@@ -86,7 +89,7 @@ describe("loading the brief's sample", () => {
       rejected: 0,
       deleted: 0,
     });
-    const { rows } = await db().pool.query('SELECT count(*) AS lines, sum(revenue)::text AS revenue FROM sales_by_day_region');
+    const { rows } = await snapshotQuery(db().pool, 'SELECT count(*) AS lines, sum(revenue) AS revenue FROM sales_by_day_region');
     expect(rows[0].revenue).to.equal('4712.5675');
   });
 });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { BRIEF_HEADER } from '../../../src/generate/sales-generator.js';
 import { type TestDatabase, useTestDatabase } from '../../support/database.js';
 import { load, writeFile } from '../../support/sales-files.js';
+import { snapshotQuery } from '../../support/snapshot.js';
 
 const HEADER = BRIEF_HEADER.join(',');
 const A = 'C1,Ann,ann@x.io,"1 Road, Town"';
@@ -45,14 +46,20 @@ async function rejects(db: TestDatabase, runId: number) {
   return rows as { line: number; reasons: string[] }[];
 }
 
+/** The record's counts, and the published snapshot's sums over its rollups. */
 async function totals(db: TestDatabase) {
-  const { rows } = await db.pool.query(`SELECT
-    (SELECT count(*) FROM order_items) AS lines, (SELECT count(*) FROM orders) AS orders,
-    (SELECT coalesce(sum(revenue), 0)::text FROM sales_by_day_region) AS revenue,
-    (SELECT coalesce(sum(revenue), 0)::text FROM sales_by_month_product_region) AS product_revenue,
-    (SELECT coalesce(sum(revenue), 0)::text FROM sales_by_day_category_region) AS category_revenue,
-    (SELECT coalesce(sum(customers), 0)::int FROM customers_by_day WHERE previous_sale_date = '-infinity') AS customers`);
-  return rows[0];
+  const record = await db.pool.query(
+    'SELECT (SELECT count(*) FROM order_items) AS lines, (SELECT count(*) FROM orders) AS orders',
+  );
+  const snapshot = await snapshotQuery(
+    db.pool,
+    `SELECT
+    (SELECT coalesce(sum(revenue), 0) FROM sales_by_day_region) AS revenue,
+    (SELECT coalesce(sum(revenue), 0) FROM sales_by_month_product_region) AS product_revenue,
+    (SELECT coalesce(sum(revenue), 0) FROM sales_by_day_category_region) AS category_revenue,
+    (SELECT coalesce(sum(customers), 0)::int FROM customers_by_day WHERE previous_sale_date = '-infinity') AS customers`,
+  );
+  return { ...record.rows[0], ...snapshot.rows[0] };
 }
 
 /** Another order already stored: the next load takes the staged way. */
@@ -191,20 +198,27 @@ describe('load semantics', () => {
       await writeFile([HEADER, row('1', 'P1', { day: '2024-05-05', region: 'Asia', customer: B })].join('\n')),
     );
     expect(result!.counts).to.include({ updated: 1, unchanged: 0, inserted: 0 });
-    const { rows } = await db().pool.query(
-      `SELECT sale_date::text AS day, region_id, orders, revenue::text FROM sales_by_day_region ORDER BY 1`,
+    const { rows } = await snapshotQuery(
+      db().pool,
+      'SELECT sale_date AS day, region_id, orders, revenue FROM sales_by_day_region ORDER BY 1',
     );
     expect(rows).to.have.length(1);
     expect(rows[0]).to.include({ day: '2024-05-05', orders: 1, revenue: '20' });
-    const customers = await db().pool.query(`SELECT sale_date::text, previous_sale_date::text, customers FROM customers_by_day`);
+    const customers = await snapshotQuery(
+      db().pool,
+      'SELECT sale_date, previous_sale_date::text AS previous_sale_date, customers FROM customers_by_day',
+    );
     expect(customers.rows).to.deep.equal([{ sale_date: '2024-05-05', previous_sale_date: '-infinity', customers: 1 }]);
   });
 
   it("moves a product's whole history when its category changes", async () => {
     await load(db().pool, await writeFile([HEADER, row('1', 'P1'), row('2', 'P1', { day: '2024-02-02' })].join('\n')));
     await load(db().pool, await writeFile([HEADER, row('3', 'P1', { category: 'Boots', day: '2024-03-03' })].join('\n')));
-    const { rows } = await db().pool.query(`SELECT c.name, sum(r.revenue)::text AS revenue, sum(r.orders)::int AS orders
-      FROM sales_by_day_category_region r JOIN categories c USING (category_id) GROUP BY 1`);
+    const { rows } = await snapshotQuery(
+      db().pool,
+      `SELECT c.name, sum(r.revenue) AS revenue, sum(r.orders)::int AS orders
+      FROM sales_by_day_category_region r JOIN categories c USING (category_id) GROUP BY 1`,
+    );
     expect(rows).to.deep.equal([{ name: 'Boots', revenue: '30', orders: 3 }]);
   });
 

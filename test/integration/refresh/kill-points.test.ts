@@ -16,12 +16,8 @@ import { useTestDatabase } from '../../support/database.js';
 import { type Fingerprint, fingerprint } from '../../support/fingerprint.js';
 import { type HeldLoad, heldAt, lockTable, sessionsGone } from '../../support/held-load.js';
 import { load } from '../../support/sales-files.js';
-import { finishedRun } from '../../support/server.js';
-import { startService } from '../../support/service-process.js';
 
 const run = promisify(execFile);
-// The last rollup an append maintains: every fact and every other rollup is written by then.
-const ROLLUP_STEP = 'apply net change to sales_by_year_customer';
 const INTERRUPTED = 'interrupted: the process running this refresh stopped before it finished; no data was changed';
 
 describe('a load killed with SIGKILL', function () {
@@ -43,7 +39,7 @@ describe('a load killed with SIGKILL', function () {
     expect((await load(db().pool, files.base)).run.status).to.equal('succeeded');
   });
 
-  const env = () => ({ ...process.env, DATABASE_URL: db().url, DATA_DIR: dir });
+  const env = () => ({ ...process.env, DATABASE_URL: db().url, DATA_DIR: dir, ANALYTICS_DIR: db().analyticsDir });
 
   /** Starts `npm run load` of the change, kills it once it waits at `step`, and checks nothing changed. */
   async function killLoadAt(table: string, step: string) {
@@ -96,43 +92,5 @@ describe('a load killed with SIGKILL', function () {
     expect(held.phase).to.equal('applying');
     expect(held.xid, 'the load has written in its transaction').to.be.a('string');
     await expectRecovery(before, held, step);
-  });
-
-  it('during the rollup maintenance of a refresh in the service (the last rollup waits): the restarted service marks the run failed', async () => {
-    await fs.copyFile(files.change, path.join(dir, 'sales.csv'));
-    const before = await fingerprint(db().pool);
-    const lock = await lockTable(db().url, 'sales_by_year_customer');
-    let runId: number;
-    try {
-      const service = await startService(db().url, dir);
-      const response = await service.refresh({ source: 'sales.csv' });
-      expect(response.status).to.equal(202);
-      runId = (await response.json()).id;
-      const held = await heldAt(db().pool, ROLLUP_STEP);
-      expect(held).to.include({ runId, phase: 'applying' });
-      expect(held.xid, 'the load has written in its transaction').to.be.a('string');
-      service.child.kill('SIGKILL');
-      await service.exited;
-    } finally {
-      await lock.release();
-    }
-    await sessionsGone(db().pool);
-    expect(await fingerprint(db().pool)).to.deep.equal(before);
-
-    const restarted = await startService(db().url, dir);
-    try {
-      // Recovery runs before the service answers: the run reads failed from the first request on.
-      const killed = await (await fetch(`${restarted.url}/api/v1/refreshes/${runId}`)).json();
-      expect(killed).to.include({ status: 'failed', error: INTERRUPTED, phase: null, step: null });
-      expect(await stoppedAt(runId)).to.deep.equal({ name: 'Interrupted', phase: 'applying', step: ROLLUP_STEP });
-      const response = await restarted.refresh({ source: 'sales.csv' });
-      expect(response.status).to.equal(202);
-      const next = await finishedRun(restarted.url, (await response.json()).id);
-      expect(next).to.include({ status: 'succeeded' });
-      expect(next.counts).to.deep.equal(CHANGE_COUNTS);
-      expect(await fingerprint(db().pool)).to.deep.equal(control);
-    } finally {
-      await restarted.stop();
-    }
   });
 });

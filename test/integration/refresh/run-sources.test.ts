@@ -26,7 +26,7 @@ describe('sources and errors in the run history', () => {
   after(() => fs.rm(dir, { recursive: true, force: true }));
 
   async function loadCommand(file: string): Promise<string> {
-    const env = { ...process.env, DATABASE_URL: db().url, DATA_DIR: path.join(dir, 'data') };
+    const env = { ...process.env, DATABASE_URL: db().url, DATA_DIR: path.join(dir, 'data'), ANALYTICS_DIR: db().analyticsDir };
     const { stdout } = await run(process.execPath, [path.resolve('dist/src/cli/load.js'), file, '--json'], { env, cwd: dir });
     return JSON.parse(stdout).run.source;
   }

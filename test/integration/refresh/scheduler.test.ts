@@ -1,6 +1,7 @@
 // The refresh job under the scheduler and under faults: the cron schedule fires, an unchanged source is
 // skipped, a held lock makes a scheduled run `skipped`, shutdown cancels a run past its grace period, and a
 // process killed mid-refresh leaves the data intact and its run marked failed at the next start.
+
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
@@ -15,6 +16,7 @@ import { finishRun, getRun, type RefreshRun } from '../../../src/refresh/runs.js
 import { RefreshScheduler } from '../../../src/refresh/scheduler.js';
 import { useTestDatabase } from '../../support/database.js';
 import { load, quietLogger } from '../../support/sales-files.js';
+import { snapshotQuery } from '../../support/snapshot.js';
 
 const SAMPLE = 'test/fixtures/brief-sample.csv';
 
@@ -33,12 +35,13 @@ async function runs(pool: Pool, trigger: string): Promise<RefreshRun[]> {
   return Promise.all(rows.map(async (row) => (await getRun(pool, row.id))!));
 }
 
+/** The record's lines and version, and the revenue of the snapshot that answers. */
 async function totals(pool: Pool) {
   const { rows } = await pool.query(
-    `SELECT (SELECT count(*) FROM order_items) AS lines, (SELECT version FROM data_version) AS version,
-            (SELECT coalesce(sum(revenue), 0)::text FROM sales_by_day_region) AS revenue`,
+    'SELECT (SELECT count(*) FROM order_items) AS lines, (SELECT version FROM data_version) AS version',
   );
-  return rows[0];
+  const { rows: snapshot } = await snapshotQuery(pool, 'SELECT coalesce(sum(revenue), 0) AS revenue FROM sales_by_day_region');
+  return { ...rows[0], ...snapshot[0] };
 }
 
 describe('refresh scheduler', () => {
@@ -57,7 +60,7 @@ describe('refresh scheduler', () => {
   });
 
   function startScheduler(env: Record<string, string>, workerLog: string[] = []): Promise<void> {
-    const config = readConfig({ DATA_DIR: dataDir, REFRESH_SOURCE: 'sales.csv', ...env });
+    const config = readConfig({ DATA_DIR: dataDir, REFRESH_SOURCE: 'sales.csv', ANALYTICS_DIR: db().analyticsDir, ...env });
     scheduler = new RefreshScheduler({
       config,
       pool: db().pool,
@@ -152,7 +155,14 @@ describe('refresh scheduler', () => {
       extraColumns: false,
     });
     const child = spawn(process.execPath, ['dist/src/cli/refresh.js', '--source', 'big.csv'], {
-      env: { ...process.env, DATABASE_URL: db().url, DATA_DIR: dataDir, LOG_DIR: path.join(dataDir, 'logs'), LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        DATABASE_URL: db().url,
+        DATA_DIR: dataDir,
+        ANALYTICS_DIR: db().analyticsDir,
+        LOG_DIR: path.join(dataDir, 'logs'),
+        LOG_LEVEL: 'warn',
+      },
       stdio: 'ignore',
     });
     const exited = once(child, 'exit');

@@ -1,0 +1,106 @@
+// A server reads the newest published snapshot; a question in flight finishes on the snapshot it started on.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { revenueSummary } from '../../../src/analytics/revenue-summary.js';
+import { generateSales } from '../../../src/generate/sales-generator.js';
+import { runRefresh } from '../../../src/refresh/refresh.js';
+import { buildSnapshot } from '../../../src/snapshot/build.js';
+import { NoSnapshotError, publishedVersions, SnapshotStore } from '../../../src/snapshot/store.js';
+import { createTestDatabase, useTestDatabase } from '../../support/database.js';
+import { csvOf, lineMoney, load, money, quietLogger, sum, writeFile } from '../../support/sales-files.js';
+
+const limits = { threads: 1, memoryLimit: '256MB' };
+
+describe('analytics snapshots', () => {
+  const db = useTestDatabase();
+  let directory: string;
+
+  before(async () => {
+    directory = await fs.mkdtemp(path.join(os.tmpdir(), 'snapshots-'));
+  });
+  after(() => fs.rm(directory, { recursive: true, force: true }));
+
+  it('answers from the newest published version; a question in flight finishes on its own', async () => {
+    const store = await SnapshotStore.forDatabase(db().pool, directory, limits);
+    try {
+      await store
+        .read(async () => 0)
+        .then(
+          () => expect.fail('read without a snapshot'),
+          (error) => expect(error).to.be.instanceOf(NoSnapshotError),
+        );
+      const lines = [...generateSales({ rows: 500, seed: 1 })];
+      await load(db().pool, await writeFile(csvOf(lines)));
+      expect((await buildSnapshot(db().pool, directory, limits)).version).to.equal(1);
+      const revenueOf = (sold: typeof lines) => Number(money(sum(sold, (line) => lineMoney(line).revenue)));
+
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const inFlight = store.read(async (snapshot, version) => {
+        await held;
+        return { version, revenue: (await revenueSummary(snapshot, {})).revenue };
+      });
+
+      const more = [...generateSales({ rows: 300, seed: 2, firstOrder: 800_000 })];
+      await load(db().pool, await writeFile(csvOf(more)));
+      expect((await buildSnapshot(db().pool, directory, limits)).version).to.equal(2);
+      // The older version is unlinked; a reader that has it open goes on reading it.
+      expect(await publishedVersions(store.directory)).to.deep.equal([2]);
+      const second = await store.read(async (snapshot, version) => ({
+        version,
+        revenue: (await revenueSummary(snapshot, {})).revenue,
+      }));
+      expect(second).to.deep.equal({ version: 2, revenue: revenueOf([...lines, ...more]) });
+
+      release();
+      expect(await inFlight).to.deep.equal({ version: 1, revenue: revenueOf(lines) });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('analytics snapshots of two databases in one ANALYTICS_DIR', () => {
+  const db = useTestDatabase({ each: true });
+
+  it('keeps each database in a folder of its own: a fresh database never answers with the other one’s newer data', async () => {
+    const base = await fs.mkdtemp(path.join(os.tmpdir(), 'snapshots-shared-'));
+    const other = await createTestDatabase();
+    try {
+      const loadInto = async (pool: typeof other.pool, rows: number, seed: number) => {
+        const lines = [...generateSales({ rows, seed })];
+        const { run } = await runRefresh(pool, quietLogger, {
+          file: await writeFile(csvOf(lines)),
+          source: 's.csv',
+          mode: 'append',
+          trigger: 'cli',
+          analytics: { directory: base, limits },
+        });
+        expect(run.status).to.equal('succeeded');
+        return Number(money(sum(lines, (line) => lineMoney(line).revenue)));
+      };
+      // The other database is two versions ahead.
+      await loadInto(other.pool, 300, 5);
+      await loadInto(other.pool, 300, 6);
+      const revenue = await loadInto(db().pool, 200, 7);
+      const store = await SnapshotStore.forDatabase(db().pool, base, limits);
+      try {
+        expect(
+          await store.read(async (snapshot, version) => ({ version, revenue: (await revenueSummary(snapshot, {})).revenue })),
+        ).to.deep.equal({
+          version: 1,
+          revenue,
+        });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await other.drop();
+      await fs.rm(base, { recursive: true, force: true });
+    }
+  });
+});
