@@ -51,7 +51,7 @@ export interface ReadSource {
   pool: pg.Pool;
   /** Its current data version (one shared query at a time). */
   version(): Promise<number>;
-  /** Answers computed from it since the process started (cache hits not counted). */
+  /** The work done on it since the process started: the analytics snapshots built from it (snapshot/store.ts). */
   answered: number;
 }
 

@@ -1,8 +1,8 @@
 // Builds the analytics snapshot of one committed version of the record: a DuckDB file holding the facts in
 // date order (zone maps skip the row groups outside a range), the dimensions the answers name, and the
 // rollups (rollups.ts). Read from PostgreSQL in one snapshot-isolated transaction, so every table is of the
-// same version; written under a temporary name, checkpointed and closed, then published by a rename: a file
-// a server has open is never written.
+// same version; written under a temporary name, checkpointed and closed, then published by a link: a file
+// a server has open is never written or replaced.
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';

@@ -1,6 +1,6 @@
 // A server's view of the published snapshots: each question is answered from the newest one, opened
 // read-only; a request in flight finishes on the snapshot it started on, and an older snapshot is closed once
-// no request uses it. Publishing is a rename into the directory (build.ts), so a file seen here is whole.
+// no request uses it. Publishing is a link into the directory (build.ts), so a file seen here is whole.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';

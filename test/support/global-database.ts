@@ -14,7 +14,7 @@ import { type PgCluster, startPrimary, startReplica } from './pg-cluster.js';
 export const TEMPLATE_DATABASE = 'sales_analytics_template';
 let embedded: EmbeddedServer | undefined;
 let replicated: { primary: PgCluster; replica: PgCluster } | undefined;
-/** Where the replica pass's answers came from (the test servers add theirs as they close). */
+/** Where the replica pass's snapshots were built from (the test servers add theirs as they close). */
 export const replicaPassAnswers = { replica: 0, primary: 0 };
 
 function withDatabase(url: string, database: string): string {
@@ -56,9 +56,9 @@ export async function mochaGlobalTeardown(): Promise<void> {
   await replicated?.primary.remove();
   if (replicated) {
     const { replica, primary } = replicaPassAnswers;
-    console.log(`replica pass: ${replica} answers computed on the replica, ${primary} on the primary`);
-    // Reads that fell back to the primary would pass the tests without testing the replica: every test
+    console.log(`replica pass: ${replica} analytics snapshots built from the replica, ${primary} from the primary`);
+    // Builds that fell back to the primary would pass the tests without testing the replica: every test
     // that writes waits for the replica to replay it (replicaCaughtUp), so none has reason to.
-    if (replica === 0 || primary > 0) throw new Error('replica pass: answers must all come from the replica');
+    if (replica === 0 || primary > 0) throw new Error('replica pass: the snapshots must all be built from the replica');
   }
 }
