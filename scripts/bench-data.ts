@@ -1,5 +1,5 @@
-// The generated data the API benchmark and the load test read: files of 2M lines under .bench/ (DuckDB reads
-// them too), loaded once through the load command into the database `sales_bench_api` on DATABASE_URL's
+// The generated data the API benchmark and the load test read: one file of N lines under .bench/ (DuckDB reads
+// it too), as a shop's export is one file, loaded once through the load command into the database `sales_bench_api` on DATABASE_URL's
 // server, else on an embedded one under .bench/, and kept for the next run (BENCH_API_RELOAD=1 loads it again).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,27 +14,19 @@ import { createLogger } from '../src/logger.js';
 import { projectRoot } from '../src/paths.js';
 
 const run = promisify(execFile);
-const CHUNK = 2_000_000;
 export const workDir = path.join(projectRoot, '.bench');
 const logger = createLogger('warn').logger;
 const csvOptions = { style: 'standard', extraColumns: true } as const;
 
-/** The generated files, in load order: disjoint order numbers per file, product and customer codes recur. */
-export function benchFiles(rows: number): string[] {
-  return Array.from({ length: Math.ceil(rows / CHUNK) }, (_, index) => {
-    const chunkRows = Math.min(CHUNK, rows - index * CHUNK);
-    return path.join(workDir, `bench-api-${index}-${chunkRows}.csv`);
-  });
+/** The generated file. */
+export function benchFile(rows: number): string {
+  return path.join(workDir, `bench-api-${rows}.csv`);
 }
 
-async function writeFiles(rows: number): Promise<void> {
+async function writeFile(rows: number): Promise<void> {
   await fs.mkdir(workDir, { recursive: true });
-  for (const [index, file] of benchFiles(rows).entries()) {
-    if (existsSync(file)) continue;
-    const first = index * CHUNK;
-    const lines = generateSales({ rows: Math.min(CHUNK, rows - first), seed: 100 + index, firstOrder: 1_000_000 + first });
-    await writeSalesCsv(file, lines, csvOptions);
-  }
+  if (existsSync(benchFile(rows))) return;
+  await writeSalesCsv(benchFile(rows), generateSales({ rows, seed: 100, firstOrder: 1_000_000 }), csvOptions);
 }
 
 async function prepareDatabase(rows: number, serverUrl: string, benchUrl: string): Promise<void> {
@@ -50,31 +42,29 @@ async function prepareDatabase(rows: number, serverUrl: string, benchUrl: string
   await client.end();
   if (Number(counted[0].lines) === rows && !process.env.BENCH_API_RELOAD) return;
   console.log(`loading ${rows.toLocaleString('en')} generated order lines (once; kept in sales_bench_api)`);
-  for (const [index, file] of benchFiles(rows).entries()) {
-    const started = performance.now();
-    const { stdout } = await run(
-      process.execPath,
-      [path.join(projectRoot, 'dist/src/cli/load.js'), file, '--mode', index === 0 ? 'replace' : 'append', '--json'],
-      { env: { ...process.env, DATABASE_URL: benchUrl, LOG_LEVEL: 'warn' }, maxBuffer: 1 << 24 },
-    );
-    const outcome = JSON.parse(stdout);
-    if (outcome.run.status !== 'succeeded') throw new Error(`load failed: ${outcome.run.error}`);
-    console.log(`  ${path.basename(file)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-  }
+  const started = performance.now();
+  const { stdout } = await run(
+    process.execPath,
+    [path.join(projectRoot, 'dist/src/cli/load.js'), benchFile(rows), '--mode', 'replace', '--json'],
+    { env: { ...process.env, DATABASE_URL: benchUrl, LOG_LEVEL: 'warn' }, maxBuffer: 1 << 24 },
+  );
+  const outcome = JSON.parse(stdout.trim().split('\n').at(-1)!);
+  if (outcome.run.status !== 'succeeded') throw new Error(`load failed: ${outcome.run.error}`);
+  console.log(`  ${path.basename(benchFile(rows))} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 
 export interface BenchDatabase {
   /** The database holding `rows` generated lines. */
   url: string;
-  /** The generated files it was loaded from. */
-  files: string[];
+  /** The generated file it was loaded from. */
+  file: string;
   /** Stops the embedded server, if one was started. */
   stop(): Promise<void>;
 }
 
 /** The benchmark database with `rows` generated lines: files written and loaded only when missing. */
 export async function openBenchDatabase(rows: number): Promise<BenchDatabase> {
-  await writeFiles(rows);
+  await writeFile(rows);
   let embedded: EmbeddedServer | undefined;
   if (!process.env.DATABASE_URL) {
     embedded = await startEmbeddedPostgres({ dataDir: path.join(workDir, 'postgres-api'), port: 54_398, logger });
@@ -87,5 +77,5 @@ export async function openBenchDatabase(rows: number): Promise<BenchDatabase> {
     await embedded?.stop();
     throw error;
   }
-  return { url, files: benchFiles(rows), stop: async () => embedded?.stop() };
+  return { url, file: benchFile(rows), stop: async () => embedded?.stop() };
 }

@@ -1,10 +1,11 @@
-// npm run loadtest: the server under 50 concurrent connections (autocannon), against LOADTEST_ROWS generated
+// npm run loadtest: the server under concurrent connections (autocannon), against LOADTEST_ROWS generated
 // lines (default 1,000,000; the data of bench-data.ts), LOADTEST_SECONDS per mix (default 60):
-//   - hello: a bare Koa hello-world in its own process, the yardstick measured in the same run;
-//   - cached: the dashboard's questions over the last 30 days, repeated (answer-cache hits);
-//   - uncached: the same questions, each request a window no earlier request asked (cache misses).
+//   - hello: a bare Koa hello-world in its own process, the yardstick measured in the same run (50 connections);
+//   - cached: the dashboard's questions over the last 30 days, repeated (answer-cache hits; 50 connections);
+//   - uncached: the same questions, each request a window no earlier request asked (cache misses), at 16
+//     connections (a team's dashboards) and at 50.
 // The server runs as `npm start` does (its own process, cache on, no schedule); its RSS is read before the
-// mixes and after them. Prints req/s, p50 / p99 latency, errors and each figure against its target.
+// mixes and after them, with its peak. Prints req/s, p50 / p99 latency, errors and each figure against its target.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
@@ -18,6 +19,9 @@ import { openBenchDatabase, workDir } from './bench-data.js';
 const rows = Number(process.env.LOADTEST_ROWS ?? 1_000_000);
 const seconds = Number(process.env.LOADTEST_SECONDS ?? 60);
 const CONNECTIONS = 50;
+const UNCACHED_CONNECTIONS = 16;
+/** The most the server's RSS may reach (the issue's bound at 10M lines). */
+const PEAK_RSS_MB = 1024;
 
 /** The questions the dashboard asks of a range. */
 const QUESTIONS = [
@@ -61,9 +65,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function rssMiB(pid: number): Promise<number> {
+/** The process's resident memory now (VmRSS) or at its peak so far (VmHWM), in MiB. */
+async function rssMiB(pid: number, which: 'VmRSS' | 'VmHWM' = 'VmRSS'): Promise<number> {
   const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+  return Number(new RegExp(`${which}:\\s+(\\d+)`).exec(status)![1]) / 1024;
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -80,10 +85,10 @@ interface Mix {
   errors: number;
 }
 
-async function hammer(name: string, url: string, nextPath?: () => string): Promise<Mix> {
+async function hammer(name: string, url: string, nextPath?: () => string, connections = CONNECTIONS): Promise<Mix> {
   const result = await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections,
     duration: seconds,
     ...(nextPath ? { requests: [{ setupRequest: (request) => ({ ...request, path: nextPath() }) }] } : {}),
   });
@@ -119,18 +124,26 @@ try {
   const cached = await hammer('cached: the dashboard, last 30 days, repeated', base, () => dashboard[asked++ % dashboard.length]);
   // Each request a window none before it asked: the question, the window's length and its end day all vary.
   let distinct = 0;
-  const uncached = await hammer('uncached: the dashboard questions over distinct windows', base, () => {
+  const distinctWindow = () => {
     const n = distinct++;
     const question = QUESTIONS[n % QUESTIONS.length];
     const days = WINDOW_DAYS[Math.floor(n / QUESTIONS.length) % WINDOW_DAYS.length];
     const end = addDays(last, -Math.floor(n / (QUESTIONS.length * WINDOW_DAYS.length)));
     return withRange(question, addDays(end, 1 - days), end);
-  });
+  };
+  const uncached = await hammer(
+    `uncached: the dashboard questions over distinct windows, ${UNCACHED_CONNECTIONS} connections`,
+    base,
+    distinctWindow,
+    UNCACHED_CONNECTIONS,
+  );
+  const uncachedMore = await hammer(`uncached: the same, ${CONNECTIONS} connections`, base, distinctWindow);
   const rssAfter = await rssMiB(server.pid!);
+  const rssPeak = await rssMiB(server.pid!, 'VmHWM');
 
   const growth = rssAfter / rssBefore - 1;
   const verdict = (met: boolean) => (met ? 'met' : '**not met**');
-  console.log(`\n${rows.toLocaleString('en')} order lines; ${CONNECTIONS} connections, ${seconds} s per mix\n`);
+  console.log(`\n${rows.toLocaleString('en')} order lines; ${seconds} s per mix\n`);
   console.log('| mix | req/s | p50 ms | p99 ms | errors | target | |');
   console.log('|---|---|---|---|---|---|---|');
   const line = (mix: Mix, target: string, met?: boolean) =>
@@ -139,16 +152,13 @@ try {
     );
   line(yardstick, '');
   const share = cached.req / yardstick.req;
-  line(
-    cached,
-    `>= 30% of hello-world (${(share * 100).toFixed(0)}%), p99 <= 50 ms, no errors`,
-    share >= 0.3 && cached.p99 <= 50 && cached.errors === 0,
-  );
+  line(cached, `>= 40% of hello-world (${(share * 100).toFixed(0)}%), no errors`, share >= 0.4 && cached.errors === 0);
   line(uncached, 'p99 <= 250 ms, no errors', uncached.p99 <= 250 && uncached.errors === 0);
+  line(uncachedMore, 'no errors', uncachedMore.errors === 0);
   console.log(
     `\nserver RSS: ${rssBefore.toFixed(0)} MB before the mixes, ${rssAfter.toFixed(0)} MB after ` +
-      `(${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%; target <= +10%: ${verdict(growth <= 0.1)}); ` +
-      `uncached windows asked: ${distinct}`,
+      `(${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%), peak ${rssPeak.toFixed(0)} MB ` +
+      `(target <= ${PEAK_RSS_MB} MB: ${verdict(rssPeak <= PEAK_RSS_MB)}); uncached windows asked: ${distinct}`,
   );
 } finally {
   await Promise.all([stop(hello), stop(server)]);

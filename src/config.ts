@@ -41,9 +41,9 @@ export interface Config {
   apiToken: string | undefined;
   /**
    * The analytics snapshots (DuckDB files, one per data version) and what DuckDB may use to build and read
-   * them: its threads and its memory limit per open snapshot.
+   * them: its threads and its memory limit per open snapshot, and how many questions a server asks at once.
    */
-  analytics: { directory: string; limits: { threads: number; memoryLimit: string } };
+  analytics: { directory: string; limits: { threads: number; memoryLimit: string; queries: number } };
   /** Keep analytics answers in memory until the data version changes, up to maxBytes of their JSON. */
   analyticsCache: { enabled: boolean; maxBytes: number };
   /** Allowed CORS origin ('*' for any); unset: no CORS headers. */
@@ -62,6 +62,12 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got '${raw}')`);
   }
   return Number(raw);
+}
+
+/** The size of libuv's thread pool, as Node reads it at start-up (default 4). */
+function libuvThreads(env: NodeJS.ProcessEnv): number {
+  const size = Number(env.UV_THREADPOOL_SIZE);
+  return Number.isInteger(size) && size >= 1 ? Math.min(size, 1024) : 4;
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -177,6 +183,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       limits: {
         threads: integer(env, 'ANALYTICS_THREADS', 2, 1, 256),
         memoryLimit: `${integer(env, 'ANALYTICS_MEMORY_MB', 1024, 64, 1_048_576)}MB`,
+        // DuckDB's node client runs each query on a thread of libuv's pool, which file and DNS work share: the
+        // questions answered at once stay below its size, so that neither starves while long ones run.
+        queries: integer(env, 'ANALYTICS_QUERIES', Math.max(1, libuvThreads(env) - 2), 1, Math.max(1, libuvThreads(env) - 1)),
       },
     },
     analyticsCache: {

@@ -64,14 +64,14 @@ await runCommand(async ({ config, db, logger, stopSignal }) => {
     },
   });
   bar?.stop();
-  const { run, result } = outcome;
+  const { run, result, committed } = outcome;
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   if (options.json) {
     console.log(JSON.stringify({ run, durationMs: result?.durationMs, peakRssMb }));
     return result ? 0 : 1;
   }
   if (!result) {
-    console.error(`load failed (run ${run.id}): ${run.error}\nNothing was changed.`);
+    console.error(`load failed (run ${run.id}): ${run.error}${committed === undefined ? '\nNothing was changed.' : ''}`);
     return 1;
   }
   const { counts } = result;

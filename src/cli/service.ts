@@ -16,7 +16,7 @@ import { bundledSample, projectRoot } from '../paths.js';
 import { recoverInterruptedRuns } from '../refresh/claim.js';
 import { runRefresh } from '../refresh/refresh.js';
 import { RefreshScheduler } from '../refresh/scheduler.js';
-import { ensureSnapshot, SnapshotStore } from '../snapshot/store.js';
+import { SnapshotStore } from '../snapshot/store.js';
 import { listenForStop } from './command.js';
 
 /** After a second signal, how long a cancelled refresh gets to record its run as failed before the database stops. */
@@ -48,14 +48,15 @@ export async function runService(options: { http: boolean }): Promise<void> {
   }
 
   // The analytics answer from the snapshot of the record's version: a server that finds it missing or behind
-  // (a first start, a build that failed or was killed) builds it before it listens.
+  // (a first start, a build that failed or was killed) builds it once it listens, and is ready when it is
+  // published; one that finds it current is ready as it listens.
   // A server reading replicas may be on another machine than the loads: it builds its snapshots from them.
   const follower = config.readReplicaUrls.length > 0 ? { reads: db.reads, logger } : undefined;
   const snapshots = await SnapshotStore.forDatabase(db.pool, config.analytics.directory, config.analytics.limits, {
     follower,
-    primary: { pool: db.pool, logger },
+    primary: { pool: db.pool, url: db.url, logger },
   });
-  if (options.http && !stop.graceful.aborted) await ensureSnapshot(db.pool, snapshots, config.analytics.limits, logger);
+  const behind = options.http && (snapshots.follows || (await snapshots.behind()));
 
   const scheduler = new RefreshScheduler({ config, pool: db.pool, databaseUrl: db.url, logger, writeLogLine: writeLine });
   if (!stop.graceful.aborted) await scheduler.start();
@@ -75,6 +76,7 @@ export async function runService(options: { http: boolean }): Promise<void> {
     server = httpServer(app, config.http).listen(config.http.port, config.http.host, () => {
       logger.info({ url: `http://${config.http.host}:${config.http.port}`, docs: '/docs' }, 'listening');
     });
+    if (behind) void snapshots.catchUp();
   }
 
   if (!stop.graceful.aborted) await once(stop.graceful, 'abort');

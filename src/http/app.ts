@@ -70,19 +70,30 @@ export function createApp(context: AppContext): Koa {
   router.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  // Readiness: the database answers and holds every migration this build ships. dataVersion is the primary's
-  // (at least that of every refresh that has succeeded); with replicas, each one's state and lag. A replica
-  // down does not make the service unready: the primary answers in its place.
+  // Readiness: the database answers, holds every migration this build ships, and an analytics snapshot answers
+  // (a server that starts builds the one it lacks first). dataVersion is the snapshot's, the version every
+  // answer speaks of; recordVersion the primary's (at least that of every refresh that has succeeded), ahead
+  // of it only while a refresh publishes or when a build failed. With replicas, each one's state and lag. A
+  // replica down does not make the service unready: the primary answers in its place.
   router.get('/ready', async (ctx) => {
     try {
       const pending = await pendingMigrations(pool);
-      const version = await dataVersion(pool);
-      reads.saw(version);
-      ctx.status = pending.length === 0 ? 200 : 503;
-      ctx.body =
-        pending.length === 0
-          ? { status: 'ready', dataVersion: version, ...(reads.replicas.length > 0 && { replicas: await reads.status() }) }
-          : { status: 'unavailable', reason: 'migrations not applied', pendingMigrations: pending };
+      const recordVersion = await dataVersion(pool);
+      reads.saw(recordVersion);
+      const snapshot = await context.snapshots.readiness();
+      ctx.status = pending.length === 0 && 'version' in snapshot ? 200 : 503;
+      if (pending.length > 0) {
+        ctx.body = { status: 'unavailable', reason: 'migrations not applied', pendingMigrations: pending };
+      } else if ('reason' in snapshot) {
+        ctx.body = { status: 'unavailable', reason: snapshot.reason, recordVersion };
+      } else {
+        ctx.body = {
+          status: 'ready',
+          dataVersion: snapshot.version,
+          recordVersion,
+          ...(reads.replicas.length > 0 && { replicas: await reads.status() }),
+        };
+      }
     } catch (error) {
       ctx.log.warn({ err: error }, 'readiness check failed');
       ctx.status = 503;

@@ -3,15 +3,16 @@
 // set-based SQL in ONE transaction: readers see the old data until the commit, and a failure changes nothing.
 // A first load (an empty database) streams straight into the final tables instead (fresh-load.ts).
 import { rm } from 'node:fs/promises';
+import os from 'node:os';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { copyRows, copyValue } from '../db/copy.js';
 import { checkOut } from '../db/database.js';
+import { createOwnedDirectory } from '../owned-directory.js';
 import * as apply from './apply-sql.js';
 import type { FileState } from './file-state.js';
 import { analyzeTables, FACT_TABLES, IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js';
 import { LineSink, lineFigures } from './line-sink.js';
-import { createLoadDirectory } from './load-directory.js';
 import type { SourceFormat } from './source.js';
 import { rowsWritten, STALE_SHARE, TableStatistics } from './statistics.js';
 import { type LoadProgress, LoadTracker, type Statement, statements, step } from './steps.js';
@@ -154,7 +155,7 @@ export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptio
   const started = performance.now();
   // The parts of a large file: removed with the load, whatever its outcome (and by
   // a later load when this process is killed).
-  const directory = await createLoadDirectory();
+  const directory = await createOwnedDirectory(os.tmpdir(), 'sales-analytics-load-');
   const options = { ...loadOptions, directory, tracker: new LoadTracker(loadOptions.onProgress) };
   const session = await checkOut(pool).catch(async (error) => {
     await rm(directory, { recursive: true, force: true });

@@ -42,7 +42,10 @@ export interface RefreshRequest {
 
 export interface RefreshOutcome {
   run: RefreshRun;
+  /** The load's outcome, once it has succeeded. */
   result?: LoadResult;
+  /** A failed run whose load committed (its snapshot was not published): the data version it made. */
+  committed?: number;
 }
 
 const PROGRESS_EVERY_MS = 1000;
@@ -50,6 +53,13 @@ const PROGRESS_EVERY_MS = 1000;
 /** The load committed, its analytics snapshot could not be published: the run fails, saying both. */
 class SnapshotNotPublished extends Error {
   override name = 'SnapshotNotPublished';
+
+  constructor(
+    readonly dataVersion: number,
+    reason: string,
+  ) {
+    super(`loaded as data version ${dataVersion}, but ${reason}`);
+  }
 }
 
 export async function runRefresh(pool: Pool, logger: Logger, request: RefreshRequest): Promise<RefreshOutcome> {
@@ -146,7 +156,7 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
         request.analytics.limits,
         request.signal,
       ).catch((error: Error) => {
-        throw new SnapshotNotPublished(`loaded as data version ${result.dataVersion}, but ${error.message}`);
+        throw new SnapshotNotPublished(result.dataVersion, error.message);
       });
       log.info({ dataVersion: built.version, ms: built.ms }, 'analytics snapshot published');
     }
@@ -185,6 +195,6 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
       log.error({ err, error: message }, 'refresh failed after its load committed; the previous analytics snapshot answers');
     else if (expected) log.warn({ error: message }, 'refresh failed: the source cannot be loaded; the data is unchanged');
     else log.error({ err, error: message }, 'refresh failed; the data is unchanged');
-    return { run: finished };
+    return { run: finished, ...(error instanceof SnapshotNotPublished && { committed: error.dataVersion }) };
   }
 }

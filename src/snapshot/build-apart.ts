@@ -22,10 +22,13 @@ export async function buildSnapshotApart(
     env: { ...process.env, SNAPSHOT_BUILD: JSON.stringify({ databaseUrl, directory, limits }) },
     maxBuffer: 1 << 20,
     signal,
-  }).catch((error: { stderr?: string; message: string }) => {
+  }).catch((error: { stderr?: string; signal?: string | null; message: string }) => {
     signal?.throwIfAborted();
-    const reason = /Error: (.*)/.exec(error.stderr ?? '')?.[1] ?? error.message;
-    throw new Error(`the analytics snapshot could not be built: ${reason}`);
+    const reason = error.signal
+      ? `its process was killed (${error.signal})`
+      : error.stderr?.trim().split('\n').at(-1) || error.message;
+    // The run's error is public: the folder is named by its setting, not by its path on this machine.
+    throw new Error(`the analytics snapshot could not be built: ${reason.replaceAll(directory, 'ANALYTICS_DIR')}`);
   });
   return JSON.parse(stdout) as BuiltSnapshot;
 }

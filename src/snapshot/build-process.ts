@@ -15,7 +15,12 @@ process.stdin.resume();
 const pool = createPool(databaseUrl, 1);
 try {
   process.stdout.write(JSON.stringify(await buildSnapshot(pool, directory, limits)));
+  process.exitCode = 0;
+} catch (error) {
+  // The cause, as one line for the run's error: the last line this process writes.
+  process.stderr.write(`${(error as Error).message.replaceAll('\n', ' ')}\n`);
+  process.exitCode = 1;
 } finally {
   await pool.end();
 }
-process.exit(0);
+process.exit();

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { createOwnedDirectory } from '../owned-directory.js';
 import { databaseKey } from './identity.js';
 import { SNAPSHOT_ROLLUPS } from './rollups.js';
 import { publishedVersions } from './store.js';
@@ -136,13 +137,12 @@ LATERAL (SELECT i.quantity::DECIMAL(38, 0) * i.unit_price AS gross,
 ORDER BY o.sale_date`;
 
 /**
- * Removes the published versions older than `version`. A server still answering from one keeps reading it:
- * the file goes when its last reader closes it (POSIX unlink).
+ * Removes every published version but the newest (which may be another builder's, newer than ours). A server
+ * still answering from one keeps reading it: the file goes when its last reader closes it (POSIX unlink).
  */
-async function removeOlder(directory: string, version: number): Promise<void> {
-  for (const older of await publishedVersions(directory)) {
-    if (older < version) await fs.rm(snapshotFile(directory, older), { force: true });
-  }
+async function removeOlder(directory: string): Promise<void> {
+  const [, ...older] = await publishedVersions(directory);
+  for (const version of older) await fs.rm(snapshotFile(directory, version), { force: true });
 }
 
 async function copyOut(client: PoolClient, query: string, file: string): Promise<void> {
@@ -172,7 +172,7 @@ export async function buildSnapshotFrom(client: PoolClient, base: string, limits
   const started = performance.now();
   const directory = path.join(base, await databaseKey(client));
   await fs.mkdir(directory, { recursive: true });
-  const work = await fs.mkdtemp(path.join(directory, 'building-'));
+  const work = await createOwnedDirectory(directory, 'building-');
   try {
     let version: number;
     let types: Record<string, string>;
@@ -221,7 +221,7 @@ export async function buildSnapshotFrom(client: PoolClient, base: string, limits
     await fs.link(building, file).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw error;
     });
-    await removeOlder(directory, version);
+    await removeOlder(directory);
     return { version, file, ms: Math.round(performance.now() - started) };
   } finally {
     await fs.rm(work, { recursive: true, force: true });

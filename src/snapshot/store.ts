@@ -4,12 +4,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Queryable } from '../analytics/sql.js';
 import { isDatabaseUnavailable } from '../db/database.js';
 import { dataVersion, type ReadRouter } from '../db/read-pool.js';
-import { buildSnapshot, buildSnapshotFrom, type SnapshotLimits } from './build.js';
+import { buildSnapshotFrom, type SnapshotLimits } from './build.js';
+import { buildSnapshotApart } from './build-apart.js';
 import { databaseKey } from './identity.js';
 import { duckQueryable } from './queryable.js';
 
@@ -39,9 +41,9 @@ interface Opened {
   users: number;
 }
 
-export interface ReaderLimits {
-  threads: number;
-  memoryLimit: string;
+export interface ReaderLimits extends SnapshotLimits {
+  /** Questions asked of DuckDB at once (config.ts): the others wait for a slot. */
+  queries: number;
 }
 
 /**
@@ -55,13 +57,24 @@ export interface Follower {
   logger: Logger;
 }
 
+/** The database the loads write, for a server on their machine: it builds what they did not publish. */
+export interface Primary {
+  pool: Pool;
+  url: string;
+  logger: Logger;
+}
+
 export class SnapshotStore {
   private current: Opened | undefined;
   private readonly retired = new Set<Opened>();
   private building: Promise<unknown> | undefined;
+  private readonly slots: LimitFunction;
+  /** The start-up build while it runs (catchUp), and why the last one failed. */
+  private startup: Promise<void> | undefined;
+  private startupFailure: string | undefined;
 
   private readonly follower?: Follower;
-  private readonly primary?: { pool: Pool; logger: Logger };
+  private readonly primary?: Primary;
 
   /**
    * The store of the database `db` reads, in its folder of `base` (identity.ts).
@@ -72,7 +85,7 @@ export class SnapshotStore {
     db: Queryable,
     base: string,
     limits: ReaderLimits,
-    options: { follower?: Follower; primary?: { pool: Pool; logger: Logger } } = {},
+    options: { follower?: Follower; primary?: Primary } = {},
   ): Promise<SnapshotStore> {
     return new SnapshotStore(path.join(base, await databaseKey(db)), limits, options);
   }
@@ -81,10 +94,76 @@ export class SnapshotStore {
   constructor(
     readonly directory: string,
     private readonly limits: ReaderLimits,
-    options: { follower?: Follower; primary?: { pool: Pool; logger: Logger } } = {},
+    options: { follower?: Follower; primary?: Primary } = {},
   ) {
     this.follower = options.follower;
     this.primary = options.primary;
+    this.slots = pLimit(limits.queries);
+  }
+
+  /**
+   * At start-up: builds the snapshot of the record's version unless it is published already (a first start, a
+   * build that failed or was killed, a new snapshot directory); a follower builds what its read database holds.
+   * The server is not ready until this ends. A build that fails is logged, kept as the reason the server is
+   * not ready when no snapshot answers, and retried by the next start or refresh. Never rejects.
+   */
+  catchUp(): Promise<void> {
+    this.startup = (this.follower ? this.prepare(0) : this.buildBehind())
+      .then(
+        () => {
+          this.startupFailure = undefined;
+        },
+        (error: Error) => {
+          this.startupFailure = error.message;
+          this.logger?.error({ err: error }, 'the analytics snapshot could not be built at start-up');
+        },
+      )
+      .finally(() => {
+        this.startup = undefined;
+      });
+    return this.startup;
+  }
+
+  /** Whether the newest snapshot is not of the primary's current version (a follower's prepare() decides its own). */
+  async behind(): Promise<boolean> {
+    if (!this.primary) return false;
+    return (await this.newestVersion()) !== (await dataVersion(this.primary.pool));
+  }
+
+  private async buildBehind(): Promise<void> {
+    if (!this.primary || !(await this.behind())) return;
+    this.primary.logger.info('building the analytics snapshot of the record');
+    await this.rebuild();
+  }
+
+  /**
+   * Whether this store answers: once the start-up build has ended, from its newest snapshot (which may be behind
+   * the record when a build failed: the record's version says so beside it).
+   */
+  async readiness(): Promise<{ version: number } | { reason: string }> {
+    if (this.startup) return { reason: 'building the analytics snapshot' };
+    const version = await this.newestVersion();
+    if (version !== undefined) return { version };
+    return { reason: this.startupFailure ?? 'no analytics snapshot has been built yet' };
+  }
+
+  private get logger(): Logger | undefined {
+    return this.follower?.logger ?? this.primary?.logger;
+  }
+
+  /**
+   * The primary's snapshot of its current version, built in a process of its own (build-apart.ts): DuckDB's
+   * memory stays out of the server's. One at a time; a second caller waits for the build under way.
+   */
+  private rebuild(): Promise<unknown> {
+    const primary = this.primary;
+    if (!primary) return Promise.resolve();
+    this.building ??= buildSnapshotApart(primary.url, path.dirname(this.directory), this.limits)
+      .then((built) => primary.logger.info({ dataVersion: built.version, ms: built.ms }, 'analytics snapshot published'))
+      .finally(() => {
+        this.building = undefined;
+      });
+    return this.building;
   }
 
   /**
@@ -129,10 +208,15 @@ export class SnapshotStore {
   }
 
   /**
-   * Runs `read` on the newest snapshot; it keeps that snapshot open until it returns. A snapshot that cannot
-   * be opened is set aside (`.damaged`) and rebuilt: meanwhile the answer is a 503.
+   * Runs `read` on the newest snapshot once a slot is free (ReaderLimits.queries); it keeps that snapshot open
+   * until it returns. A snapshot that cannot be opened is set aside (`.damaged`) and rebuilt: meanwhile the
+   * answer is a 503.
    */
-  async read<T>(read: (db: Queryable, version: number) => Promise<T>): Promise<T> {
+  read<T>(read: (db: Queryable, version: number) => Promise<T>): Promise<T> {
+    return this.slots(() => this.readNewest(read));
+  }
+
+  private async readNewest<T>(read: (db: Queryable, version: number) => Promise<T>): Promise<T> {
     const opened = await this.acquire();
     try {
       const instance = await opened.instance.catch(async (error: Error) => {
@@ -181,17 +265,12 @@ export class SnapshotStore {
 
   private async setAside(version: number, error: Error): Promise<void> {
     const file = path.join(this.directory, `v${version}.duckdb`);
-    const logger = this.follower?.logger ?? this.primary?.logger;
-    logger?.error({ err: error, file }, 'the analytics snapshot cannot be opened: set aside and built again');
+    this.logger?.error({ err: error, file }, 'the analytics snapshot cannot be opened: set aside and built again');
     await fs.rename(file, `${file}.damaged`).catch(() => {});
     if (this.follower) return; // its next prepare() builds the version its read database holds
-    const primary = this.primary;
-    if (!primary) return;
-    this.building ??= buildSnapshot(primary.pool, path.dirname(this.directory), this.limits)
-      .catch((buildError) => primary.logger.error({ err: buildError }, 'the analytics snapshot could not be built again'))
-      .finally(() => {
-        this.building = undefined;
-      });
+    this.rebuild().catch((buildError) =>
+      this.logger?.error({ err: buildError }, 'the analytics snapshot could not be built again'),
+    );
   }
 
   private release(opened: Opened): void {
@@ -203,21 +282,4 @@ export class SnapshotStore {
     for (const opened of [...this.retired, ...(this.current ? [this.current] : [])]) this.release(opened);
     this.current = undefined;
   }
-}
-
-/**
- * Builds the snapshot of the record's current version unless it is published already: at start-up, after a
- * build that failed or was killed, or on a new snapshot directory.
- */
-export async function ensureSnapshot(pool: Pool, store: SnapshotStore, limits: SnapshotLimits, logger: Logger): Promise<void> {
-  if (store.follows) {
-    await store.prepare(0);
-    return;
-  }
-  const record = await dataVersion(pool);
-  const newest = await store.newestVersion();
-  if (newest === record) return;
-  logger.info({ dataVersion: record, snapshotVersion: newest ?? null }, 'building the analytics snapshot');
-  const built = await buildSnapshot(pool, path.dirname(store.directory), limits);
-  logger.info({ dataVersion: built.version, ms: built.ms }, 'analytics snapshot published');
 }

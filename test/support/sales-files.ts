@@ -10,7 +10,7 @@ import { type RefreshOutcome, runRefresh } from '../../src/refresh/refresh.js';
 import { analyticsDirOf, replicaCaughtUp } from './database.js';
 
 /** DuckDB's share of the test machine, per snapshot. */
-export const TEST_ANALYTICS_LIMITS = { threads: 1, memoryLimit: '256MB' };
+export const TEST_ANALYTICS_LIMITS = { threads: 1, memoryLimit: '256MB', queries: 2 };
 
 export const quietLogger = createLogger('silent').logger;
 

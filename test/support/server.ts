@@ -10,7 +10,7 @@ import { ReadRouter } from '../../src/db/read-pool.js';
 import { createApp } from '../../src/http/app.js';
 import { httpServer } from '../../src/http/server.js';
 import { RefreshScheduler } from '../../src/refresh/scheduler.js';
-import { ensureSnapshot, SnapshotStore } from '../../src/snapshot/store.js';
+import { SnapshotStore } from '../../src/snapshot/store.js';
 import type { TestDatabase } from './database.js';
 import { replicaPassAnswers } from './global-database.js';
 import { quietLogger } from './sales-files.js';
@@ -52,13 +52,14 @@ export async function startTestServer(db: TestDatabase, env: Record<string, stri
   await scheduler.start();
   const reads = new ReadRouter(db.pool, config.readReplicaUrls, quietLogger);
   const follower = config.readReplicaUrls.length > 0 ? { reads, logger: quietLogger } : undefined;
-  const options = { follower, primary: { pool: db.pool, logger: quietLogger } };
+  const options = { follower, primary: { pool: db.pool, url: db.url, logger: quietLogger } };
   // A server over a database that does not answer has no folder of its own: its analytics answer 503.
   const snapshots = await SnapshotStore.forDatabase(db.pool, config.analytics.directory, config.analytics.limits, options).catch(
     () => new SnapshotStore(path.join(config.analytics.directory, 'unreachable'), config.analytics.limits, options),
   );
-  // As npm start does; a server over a database that does not answer starts without one (its analytics: 503).
-  await ensureSnapshot(db.pool, snapshots, config.analytics.limits, quietLogger).catch(() => {});
+  // As npm start does, but before listening, so that a test starts from a ready server; a server over a
+  // database that does not answer starts without one (its analytics: 503).
+  await snapshots.catchUp();
   const app = createApp({ pool: db.pool, reads, snapshots, logger: quietLogger, config, scheduler, refreshToken: TEST_TOKEN });
   const server: Server = await new Promise((resolve) => {
     const listening = httpServer(app, config.http).listen(0, '127.0.0.1', () => resolve(listening));

@@ -41,11 +41,23 @@ export async function readiness(url: string): Promise<number> {
   );
 }
 
-/** Starts the service on `databaseUrl` (no schedule, no seeding) with `dataDir` as DATA_DIR; resolves once /ready answers 200. */
+/** The liveness status, or 0 when nothing answers. */
+async function liveness(url: string): Promise<number> {
+  return fetch(`${url}/health`).then(
+    (response) => response.status,
+    () => 0,
+  );
+}
+
+/**
+ * Starts the service on `databaseUrl` (no schedule, no seeding) with `dataDir` as DATA_DIR; resolves once
+ * /ready answers 200 (or, with `until: 'listening'`, once /health does).
+ */
 export async function startService(
   databaseUrl: string,
   dataDir: string,
   env: Record<string, string> = {},
+  options: { until: 'ready' | 'listening' } = { until: 'ready' },
 ): Promise<ServiceProcess> {
   const port = await freePort();
   const logDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sales-service-logs-'));
@@ -81,12 +93,13 @@ export async function startService(
   const closed = once(child, 'close');
   exited.then(() => fs.rm(logDir, { recursive: true, force: true }));
   const url = `http://127.0.0.1:${port}`;
-  await until('the service to be ready', async () => {
+  const probe = options.until === 'ready' ? readiness : liveness;
+  await until(`the service to be ${options.until}`, async () => {
     if (child.exitCode !== null || child.signalCode !== null) {
       await closed;
-      throw new Error(`the service stopped before it was ready (${child.exitCode ?? child.signalCode}):\n${output}`);
+      throw new Error(`the service stopped before it was ${options.until} (${child.exitCode ?? child.signalCode}):\n${output}`);
     }
-    return (await readiness(url)) === 200 ? true : undefined;
+    return (await probe(url)) === 200 ? true : undefined;
   });
   return {
     url,

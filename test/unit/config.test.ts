@@ -1,4 +1,4 @@
-// DATABASE_READ_URLS: the replicas that analytics answers are read from, validated at start-up.
+// What start-up reads and refuses: DATABASE_READ_URLS (the replicas snapshots are built from) and ANALYTICS_QUERIES.
 import { expect } from 'chai';
 import { ConfigError, readConfig } from '../../src/config.js';
 
@@ -35,6 +35,22 @@ describe('config: DATABASE_READ_URLS', () => {
     expect(() => readConfig({ DATABASE_READ_URLS: 'postgres://app@replica-1/sales' })).to.throw(
       ConfigError,
       'DATABASE_READ_URLS needs DATABASE_URL (the primary, which takes every write and answers when no replica can)',
+    );
+  });
+});
+
+describe('config: ANALYTICS_QUERIES', () => {
+  it('leaves two of libuv’s threads to file work by default, and at least one whatever is set', () => {
+    expect(readConfig({}).analytics.limits.queries).to.equal(2);
+    expect(readConfig({ UV_THREADPOOL_SIZE: '16' }).analytics.limits.queries).to.equal(14);
+    expect(readConfig({ UV_THREADPOOL_SIZE: '2' }).analytics.limits.queries).to.equal(1);
+    expect(readConfig({ UV_THREADPOOL_SIZE: '16', ANALYTICS_QUERIES: '15' }).analytics.limits.queries).to.equal(15);
+  });
+
+  it('refuses as many questions at once as libuv has threads', () => {
+    expect(() => readConfig({ ANALYTICS_QUERIES: '4' })).to.throw(
+      ConfigError,
+      "ANALYTICS_QUERIES must be an integer from 1 to 3 (got '4')",
     );
   });
 });

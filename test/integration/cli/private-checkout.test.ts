@@ -69,8 +69,14 @@ const run = promisify(execFile);
     const exited = once(child, 'exit');
     let dataDir: string | undefined;
     try {
+      // It listens, then builds its analytics snapshot: ready once that is published.
+      const ready = () =>
+        fetch(`http://127.0.0.1:${port}/ready`).then(
+          (response) => response.status,
+          () => 0,
+        );
       const deadline = Date.now() + 60_000;
-      while (!output.includes('"msg":"listening"')) {
+      while ((await ready()) !== 200) {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the server did not start:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -81,7 +87,6 @@ const run = promisify(execFile);
         .find((line) => line.msg === 'embedded PostgreSQL started');
       dataDir = started.dataDir as string;
       expect(dataDir).to.match(/^\/var\/lib\/sales-analytics\/[0-9a-f]{12}\/postgres$/);
-      expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).to.equal(200);
       const cached = (await fs.readdir(os.tmpdir())).filter((entry) => entry.startsWith(path.basename(binariesCache)));
       expect(cached).to.have.length(1);
       expect((await fs.stat(path.join(os.tmpdir(), cached[0]))).mode & 0o777).to.equal(0o755);

@@ -131,9 +131,10 @@ describe('read replicas', function () {
       expect(await get('/api/v1/revenue')).to.deep.include({ status: 200, version: String(version) });
       expect(await get('/api/v1/revenue?from=2024-01-01')).to.deep.include({ status: 200, version: String(version) });
 
-      // /ready: the primary's version, the replicas one behind with WAL not replayed.
+      // /ready: the snapshot answering and the primary's record of the same version (this server built it from
+      // the primary), the replicas one behind with WAL not replayed.
       const paused = await ready();
-      expect(paused).to.include({ status: 'ready', dataVersion: version });
+      expect(paused).to.include({ status: 'ready', dataVersion: version, recordVersion: version });
       for (const replica of paused.replicas) {
         expect(replica).to.include({ state: 'up', dataVersion: version - 1 });
         expect(replica.lagBytes).to.be.above(0);

@@ -88,7 +88,7 @@ describe('health, readiness and failures', () => {
     expect(await (await fetch(`${server.url}/health`)).json()).to.deep.equal({ status: 'ok' });
     // Replicas are listed only when DATABASE_READ_URLS names some (the replica pass; read-pool.test.ts checks them).
     const { replicas, ...ready } = await (await fetch(`${server.url}/ready`)).json();
-    expect(ready).to.deep.equal({ status: 'ready', dataVersion: 0 });
+    expect(ready).to.deep.equal({ status: 'ready', dataVersion: 0, recordVersion: 0 });
     expect(replicas?.map((replica: { state: string }) => replica.state)).to.deep.equal(db().replicaUrl ? ['up'] : undefined);
     await db().pool.query("DELETE FROM schema_migrations WHERE name = '0003_yearly_product_rollups'");
     const pending = await fetch(`${server.url}/ready`);

@@ -9,9 +9,10 @@ import { runRefresh } from '../../../src/refresh/refresh.js';
 import { buildSnapshot } from '../../../src/snapshot/build.js';
 import { NoSnapshotError, publishedVersions, SnapshotStore } from '../../../src/snapshot/store.js';
 import { createTestDatabase, useTestDatabase } from '../../support/database.js';
-import { csvOf, lineMoney, load, money, quietLogger, sum, writeFile } from '../../support/sales-files.js';
+import { csvOf, lineMoney, load, money, quietLogger, sum, TEST_ANALYTICS_LIMITS, writeFile } from '../../support/sales-files.js';
+import { until } from '../../support/service-process.js';
 
-const limits = { threads: 1, memoryLimit: '256MB' };
+const limits = TEST_ANALYTICS_LIMITS;
 
 describe('analytics snapshots', () => {
   const db = useTestDatabase();
@@ -58,6 +59,36 @@ describe('analytics snapshots', () => {
 
       release();
       expect(await inFlight).to.deep.equal({ version: 1, revenue: revenueOf(lines) });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('asks at most its number of questions of DuckDB at once: the others wait for a slot, and every one is answered', async () => {
+    const store = await SnapshotStore.forDatabase(db().pool, directory, { ...limits, queries: 2 });
+    try {
+      const { revenue } = await store.read((snapshot) => revenueSummary(snapshot, {}));
+      const opened: (() => void)[] = [];
+      let inside = 0;
+      let most = 0;
+      const questions = Array.from({ length: 5 }, () =>
+        store.read(async (snapshot) => {
+          most = Math.max(most, ++inside);
+          await new Promise<void>((resolve) => opened.push(resolve));
+          const answer = await revenueSummary(snapshot, {});
+          inside--;
+          return answer.revenue;
+        }),
+      );
+      for (let released = 0; released < questions.length; released++) {
+        await until('a question to hold a slot', async () => (opened.length > released ? true : undefined));
+        // A question that did not wait would be inside by now.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(opened.length, 'questions inside').to.equal(Math.min(released + 2, questions.length));
+        opened[released]();
+      }
+      expect(await Promise.all(questions)).to.deep.equal(Array(5).fill(revenue));
+      expect(most).to.equal(2);
     } finally {
       await store.close();
     }

@@ -1,11 +1,12 @@
-// A load's temporary directory names its owner; a load removes only those of this host whose process is gone.
+// A working directory (a load's, here) names its owner; the next one removes only those of this host whose
+// process is gone.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { createLoadDirectory, removeAbandonedLoadDirectories } from '../../../src/load/load-directory.js';
+import { createOwnedDirectory, removeAbandonedDirectories } from '../../src/owned-directory.js';
 
 /** The id of a process that has run and exited (and been reaped): no process has it now, until it is reused. */
 async function exitedPid(): Promise<number> {
@@ -35,7 +36,7 @@ describe('load directories', () => {
   }
 
   it('names this host and process as the owner of a new directory', async () => {
-    const directory = await createLoadDirectory(parent);
+    const directory = await createOwnedDirectory(parent, 'sales-analytics-load-');
     expect(path.basename(directory)).to.match(/^sales-analytics-load-/);
     expect(await fs.readFile(path.join(directory, 'owner'), 'utf8')).to.equal(`${os.hostname()}\n${process.pid}\n`);
   });
@@ -52,7 +53,7 @@ describe('load directories', () => {
     await fs.mkdir(unrelated);
     await fs.writeFile(path.join(unrelated, 'owner'), `${host}\n${await exitedPid()}\n`);
 
-    const created = await createLoadDirectory(parent);
+    const created = await createOwnedDirectory(parent, 'sales-analytics-load-');
 
     const left = (await fs.readdir(parent)).map((name) => path.join(parent, name)).sort();
     expect(left).to.deep.equal([running, mine, elsewhere, ownerless, garbled, unrelated, created].sort());
@@ -60,6 +61,6 @@ describe('load directories', () => {
   });
 
   it('does nothing when the parent cannot be read', async () => {
-    expect(await removeAbandonedLoadDirectories(path.join(parent, 'missing'))).to.deep.equal([]);
+    expect(await removeAbandonedDirectories(path.join(parent, 'missing'), 'sales-analytics-load-')).to.deep.equal([]);
   });
 });
