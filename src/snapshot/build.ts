@@ -12,7 +12,7 @@ import type { Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { createOwnedDirectory } from '../owned-directory.js';
 import { databaseKey } from './identity.js';
-import { SNAPSHOT_ROLLUPS } from './rollups.js';
+import { snapshotRollups } from './rollups.js';
 import { publishedVersions } from './store.js';
 
 export interface SnapshotLimits {
@@ -78,17 +78,19 @@ const RECORD_TABLES = [
 ];
 
 /**
- * The decimal places of each input figure of this version, and the whole digits of its largest line figure
- * (discounts are fractions: no figure exceeds the gross, the shipping or the cost).
+ * The decimal places of each input figure of this version, the whole digits of its largest line figure
+ * (discounts are fractions: no figure exceeds the gross, the shipping or the cost), and the lines: no sum of
+ * money has more whole digits than the largest figure's and the count's together.
  */
 const FIGURE_BOUNDS = `
-SELECT coalesce(max(scale(unit_price)), 0) AS price, coalesce(max(scale(discount)), 0) AS discount,
+SELECT count(*) AS lines, coalesce(max(scale(unit_price)), 0) AS price, coalesce(max(scale(discount)), 0) AS discount,
        coalesce(max(scale(shipping_cost)), 0) AS shipping, coalesce(max(scale(unit_cost)), 0) AS unit_cost,
        length(trunc(greatest(coalesce(max(quantity * unit_price), 0), coalesce(max(shipping_cost), 0),
                              coalesce(max(quantity * unit_cost), 0)))::text) AS digits
 FROM order_items`;
 
 interface FigureBounds {
+  lines: number;
   price: number;
   discount: number;
   shipping: number;
@@ -107,17 +109,20 @@ function decimal(digits: number, scale: number): string {
 }
 
 /**
- * The types of this version's figures: each input as read, and the money of the facts and rollups, whose
- * places are those of a price and a discount together (a line's discount and revenue) or of any figure.
+ * The types of this version's figures: each input as read, the money of the facts, whose places are those
+ * of a price and a discount together (a line's discount and revenue) or of any figure, and the rollups' sums
+ * of it (TOTAL: 38 digits when they need more than 18; a sum past 38 fails the build, as DuckDB checks).
  */
 function figureTypes(bounds: FigureBounds): Record<string, string> {
   const scale = Math.max(2, bounds.price + bounds.discount, bounds.shipping, bounds.unit_cost);
+  const totalDigits = bounds.digits + String(bounds.lines).length;
   return {
     PRICE: decimal(bounds.digits, bounds.price),
     DISCOUNT: decimal(1, bounds.discount),
     SHIPPING: decimal(bounds.digits, bounds.shipping),
     UNIT_COST: decimal(bounds.digits, bounds.unit_cost),
     MONEY: decimal(bounds.digits, scale),
+    TOTAL: `DECIMAL(${totalDigits + scale <= NARROW_PRECISION ? NARROW_PRECISION : MAX_PRECISION}, ${scale})`,
   };
 }
 
@@ -208,7 +213,7 @@ export async function buildSnapshotFrom(client: PoolClient, base: string, limits
       }
       await db.run(FACTS(types.MONEY));
       await db.run('DROP TABLE items; DROP TABLE orders');
-      for (const { table, select } of SNAPSHOT_ROLLUPS) await db.run(`CREATE TABLE ${table} AS ${select}`);
+      for (const { table, select } of snapshotRollups(types.TOTAL)) await db.run(`CREATE TABLE ${table} AS ${select}`);
       await db.run(`CREATE TABLE snapshot AS SELECT ${version}::BIGINT AS version, now() AS built_at`);
       await db.run('CHECKPOINT');
       db.closeSync();

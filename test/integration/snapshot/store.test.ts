@@ -2,6 +2,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { expect } from 'chai';
 import { revenueSummary } from '../../../src/analytics/revenue-summary.js';
 import { generateSales } from '../../../src/generate/sales-generator.js';
@@ -61,6 +62,46 @@ describe('analytics snapshots', () => {
       expect(await inFlight).to.deep.equal({ version: 1, revenue: revenueOf(lines) });
     } finally {
       await store.close();
+    }
+  });
+
+  it('stores the sums of a version in 64 bits when they fit, in 128 when a sum may not; exact either way', async () => {
+    const database = await createTestDatabase();
+    const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'snapshot-types-'));
+    try {
+      /** The type of the daily product rollup's revenue, and its sum as exact text. */
+      const published = async () => {
+        const { file } = await buildSnapshot(database.pool, folder, limits);
+        const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+        try {
+          const connection = await instance.connect();
+          const [[type, revenue]] = (
+            await connection.runAndReadAll(
+              'SELECT any_value(typeof(revenue)), sum(revenue)::VARCHAR FROM sales_by_day_product_region',
+            )
+          ).getRows();
+          connection.closeSync();
+          return { type, revenue };
+        } finally {
+          instance.closeSync();
+        }
+      };
+      const [line] = generateSales({ rows: 1, seed: 3 });
+      const sold = (orderId: string, quantity: number, unitPrice: string) => ({
+        ...line,
+        orderId,
+        quantity,
+        unitPrice,
+        discount: '0',
+      });
+      await load(database.pool, await writeFile(csvOf([sold('1', 3, '12.50')])));
+      expect(await published()).to.deep.equal({ type: 'DECIMAL(18,2)', revenue: '37.50' });
+      // A line of 16 whole digits fits 18 with its 2 places; a sum of two lines may need 17 of them.
+      await load(database.pool, await writeFile(csvOf([sold('2', 1000, '5000000000000.00')])));
+      expect(await published()).to.deep.equal({ type: 'DECIMAL(38,2)', revenue: '5000000000000037.50' });
+    } finally {
+      await database.drop();
+      await fs.rm(folder, { recursive: true, force: true });
     }
   });
 
