@@ -12,14 +12,15 @@ export const dataVersion = async (db: Queryable) =>
   Number((await db.query<{ version: string }>('SELECT version FROM data_version')).rows[0].version);
 
 /**
- * Reads the data version with at most one query in flight: a caller joins the next query to start, never
- * one already running (its answer may predate a load the caller has seen commit), so each answer still
- * sees every load committed before its request, while concurrent requests share one round trip instead
- * of each queueing for a pool connection (most of a cache hit's time under load).
+ * Reads a version (the data version, the newest published snapshot) with at most one read in flight: a
+ * caller joins the next read to start, never one already running (its answer may predate a load or a publish
+ * the caller has seen), so each answer still sees everything done before its request, while concurrent
+ * requests share one round trip (or one directory listing) instead of each queueing for a pool connection or
+ * a libuv thread (most of a cache hit's time under load).
  */
-export function sharedReads(read: () => Promise<number>): () => Promise<number> {
-  let inFlight: Promise<number> | undefined;
-  let nextRound: Promise<number> | undefined;
+export function sharedReads<T>(read: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  let nextRound: Promise<T> | undefined;
   const start = () => {
     const query = read();
     const settled = () => {

@@ -9,7 +9,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Queryable } from '../analytics/sql.js';
 import { isDatabaseUnavailable } from '../db/database.js';
-import { dataVersion, type ReadRouter } from '../db/read-pool.js';
+import { dataVersion, type ReadRouter, sharedReads } from '../db/read-pool.js';
 import { buildSnapshotFrom, type SnapshotLimits } from './build.js';
 import { buildSnapshotApart } from './build-apart.js';
 import { databaseKey } from './identity.js';
@@ -202,10 +202,12 @@ export class SnapshotStore {
     return this.follower !== undefined;
   }
 
-  /** The newest published version, or undefined before the first. */
-  async newestVersion(): Promise<number | undefined> {
-    return (await publishedVersions(this.directory))[0];
+  /** The newest published version, or undefined before the first (one listing shared by concurrent requests). */
+  newestVersion(): Promise<number | undefined> {
+    return this.newest();
   }
+
+  private readonly newest = sharedReads(async () => (await publishedVersions(this.directory))[0]);
 
   /**
    * Runs `read` on the newest snapshot once a slot is free (ReaderLimits.queries); it keeps that snapshot open
