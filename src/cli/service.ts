@@ -48,15 +48,15 @@ export async function runService(options: { http: boolean }): Promise<void> {
   }
 
   // The analytics answer from the snapshot of the record's version: a server that finds it missing or behind
-  // (a first start, a build that failed or was killed) builds it once it listens, and is ready when it is
-  // published; one that finds it current is ready as it listens.
+  // (a first start, a build that failed or was killed) or damaged builds it once it listens, and is ready when
+  // it is published; one that finds it current is ready as it listens.
   // A server reading replicas may be on another machine than the loads: it builds its snapshots from them.
   const follower = config.readReplicaUrls.length > 0 ? { reads: db.reads, logger } : undefined;
   const snapshots = await SnapshotStore.forDatabase(db.pool, config.analytics.directory, config.analytics.limits, {
     follower,
     primary: { pool: db.pool, url: db.url, logger },
   });
-  const behind = options.http && (snapshots.follows || (await snapshots.behind()));
+  const behind = options.http && (snapshots.follows || (await snapshots.needsBuild()));
 
   const scheduler = new RefreshScheduler({ config, pool: db.pool, databaseUrl: db.url, logger, writeLogLine: writeLine });
   if (!stop.graceful.aborted) await scheduler.start();

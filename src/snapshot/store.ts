@@ -78,8 +78,9 @@ export class SnapshotStore {
 
   /**
    * The store of the database `db` reads, in its folder of `base` (identity.ts).
-   * `follower`: build from the replicas read (see Follower). `primary`: rebuild from it a snapshot found
-   * damaged (a server on the loads' machine, whose snapshots the loads publish).
+   * `follower`: build from the replicas read (see Follower). `primary`: build from it, at start-up, a snapshot
+   * missing, behind or damaged, and one found damaged later (a server on the loads' machine, whose snapshots
+   * the loads publish).
    */
   static async forDatabase(
     db: Queryable,
@@ -102,8 +103,9 @@ export class SnapshotStore {
   }
 
   /**
-   * At start-up: builds the snapshot of the record's version unless it is published already (a first start, a
-   * build that failed or was killed, a new snapshot directory); a follower builds what its read database holds.
+   * At start-up: builds the snapshot of the record's version unless it is published and opens (a first start,
+   * a build that failed or was killed, a new snapshot directory, a damaged file); a follower builds what its
+   * read database holds.
    * The server is not ready until this ends. A build that fails is logged, kept as the reason the server is
    * not ready when no snapshot answers, and retried by the next start or refresh. Never rejects.
    */
@@ -125,14 +127,27 @@ export class SnapshotStore {
   }
 
   /** Whether the newest snapshot is not of the primary's current version (a follower's prepare() decides its own). */
-  async behind(): Promise<boolean> {
+  private async behind(): Promise<boolean> {
     if (!this.primary) return false;
     return (await this.newestVersion()) !== (await dataVersion(this.primary.pool));
   }
 
+  /**
+   * Whether a primary's store needs a build before it answers: its newest snapshot is behind the record, or
+   * cannot be opened (then it is set aside and its build has begun).
+   */
+  async needsBuild(): Promise<boolean> {
+    if (!this.primary) return false;
+    if (await this.behind()) return true;
+    return this.read(async () => false).catch((error) => {
+      if (error instanceof NoSnapshotError) return true;
+      throw error;
+    });
+  }
+
   private async buildBehind(): Promise<void> {
-    if (!this.primary || !(await this.behind())) return;
-    this.primary.logger.info('building the analytics snapshot of the record');
+    if (!(await this.needsBuild())) return;
+    this.primary?.logger.info('building the analytics snapshot of the record');
     await this.rebuild();
   }
 

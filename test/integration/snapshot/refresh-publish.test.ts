@@ -1,6 +1,7 @@
 // A refresh succeeds once its analytics snapshot is published. A build that fails after the load committed
-// fails the run with both facts; a process killed between the two is recovered as such; a damaged snapshot
-// answers 503 and is built again.
+// fails the run with both facts; a process killed between the two is recovered as such; a damaged snapshot is
+// set aside and built again: before a server that finds it as it starts is ready, with a 503 meanwhile when
+// one appears while the server runs.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,15 +59,36 @@ describe('publishing the analytics snapshot of a refresh', () => {
 });
 
 describe('a damaged snapshot', () => {
-  const db = useTestDatabase();
+  const db = useTestDatabase({ each: true });
 
-  it('answers 503 with Retry-After, sets the file aside and builds it again; then answers as before', async () => {
-    expect((await load(db().pool, SAMPLE)).run.status).to.equal('succeeded');
-    const file = snapshotFile(await snapshotDirOf(db().pool), 1);
+  /** Writes what is not a DuckDB file where version `version` is published. */
+  async function damage(version: number): Promise<string> {
+    const file = snapshotFile(await snapshotDirOf(db().pool), version);
     await fs.writeFile(`${file}.tmp`, 'not a DuckDB file '.repeat(1000));
     await fs.rename(`${file}.tmp`, file);
+    return file;
+  }
+
+  it('found by a server as it starts: set aside and built again before the server is ready', async () => {
+    expect((await load(db().pool, SAMPLE)).run.status).to.equal('succeeded');
+    const file = await damage(1);
     const server = await startTestServer(db());
     try {
+      expect(await (await fetch(`${server.url}/ready`)).json()).to.include({ status: 'ready', dataVersion: 1 });
+      const first = await fetch(`${server.url}/api/v1/revenue`);
+      expect(first.status).to.equal(200);
+      expect(await first.json()).to.include({ revenue: 4712.57, orders: 6 });
+      expect(await fs.readFile(`${file}.damaged`, 'utf8')).to.match(/^not a DuckDB file/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('published while a server runs: 503 with Retry-After, set aside and built again; then answers as before', async () => {
+    expect((await load(db().pool, SAMPLE)).run.status).to.equal('succeeded');
+    const server = await startTestServer(db());
+    try {
+      const file = await damage(2);
       const damaged = await fetch(`${server.url}/api/v1/revenue`);
       expect(damaged.status).to.equal(503);
       expect(damaged.headers.get('retry-after')).to.equal('5');
