@@ -56,7 +56,7 @@ export async function runService(options: { http: boolean }): Promise<void> {
     follower,
     primary: { pool: db.pool, url: db.url, logger },
   });
-  const behind = options.http && (snapshots.follows || (await snapshots.needsBuild()));
+  const toBuild = options.http && (snapshots.follows || (await snapshots.needsBuild()));
 
   const scheduler = new RefreshScheduler({ config, pool: db.pool, databaseUrl: db.url, logger, writeLogLine: writeLine });
   if (!stop.graceful.aborted) await scheduler.start();
@@ -76,7 +76,7 @@ export async function runService(options: { http: boolean }): Promise<void> {
     server = httpServer(app, config.http).listen(config.http.port, config.http.host, () => {
       logger.info({ url: `http://${config.http.host}:${config.http.port}`, docs: '/docs' }, 'listening');
     });
-    if (behind) void snapshots.catchUp();
+    if (toBuild) void snapshots.catchUp();
   }
 
   if (!stop.graceful.aborted) await once(stop.graceful, 'abort');

@@ -1,8 +1,9 @@
-// A loader killed with SIGKILL at each stage of an append: while the file streams in, during the upserts of the
-// facts, during the rollup maintenance. Each load is held at its stage by a lock another session holds, so the
-// kill lands there however fast or slow the machine. After each kill every table is as it was, the run is
-// marked failed by the next start, and the next run loads the file with the right counts, leaving exactly
-// what a load that was never interrupted leaves. (scheduler.test.ts kills `npm run refresh` mid-stream too.)
+// A loader killed with SIGKILL at each stage of an append: while the file streams in, and during the upserts of
+// the facts (killed while it builds its snapshot: snapshot/build-faults.test.ts). Each load is held at its stage
+// by a lock another session holds, so the kill lands there however fast or slow the machine. After each kill
+// every table is as it was, the run is marked failed by the next start, and the next run loads the file with
+// the right counts, leaving exactly what a load that was never interrupted leaves. (scheduler.test.ts kills
+// `npm run refresh` mid-stream too.)
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
