@@ -28,10 +28,13 @@ import { projectRoot } from '../src/paths.js';
 
 const run = promisify(execFile);
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
-/** The targets: at 10M lines and more, the full load within 8x raw COPY and 400 MB; below, 6x and 300 MB. */
+/** The targets: at 10M lines and more, the full load within 6x raw COPY and 400 MB; below, 5x and 300 MB. */
 const large = rows >= 10_000_000;
-const fullLoadRatio = large ? 8 : 6;
+const fullLoadRatio = large ? 6 : 5;
 const rssTargetMb = large ? 400 : 300;
+/** The daily refresh within this many raw COPYs of its file; an append of 10% at this many rows a second. */
+const dailyRatio = 2;
+const appendRowsPerSecond = 20_000;
 const workDir = path.join(projectRoot, '.bench');
 const logger = createLogger('warn').logger;
 const style = { style: 'standard', extraColumns: false } as const;
@@ -88,7 +91,14 @@ async function loadWithCli(databaseUrl: string, file: string, mode: 'append' | '
     peakRssMb: number;
   };
   const published = lines.find((line) => line.msg === 'analytics snapshot published');
-  return { ...outcome, durationMs: outcome.run.durationMs, snapshotMs: published?.ms as number | undefined };
+  const succeeded = lines.find((line) => line.msg === 'refresh succeeded');
+  return {
+    ...outcome,
+    durationMs: outcome.run.durationMs,
+    snapshotMs: published?.ms as number | undefined,
+    made: published?.made as string | undefined,
+    recognisedBytes: (succeeded?.recognisedBytes ?? 0) as number,
+  };
 }
 
 await fs.mkdir(workDir, { recursive: true });
@@ -197,15 +207,15 @@ try {
       seconds: dailySeconds.toFixed(2),
       'x raw COPY': (dailySeconds / grownCopySeconds).toFixed(1),
       'rows/s': Math.round((rows + dayRows) / dailySeconds),
-      target: '<= 5x its raw COPY',
-      '': verdict(dailySeconds <= 5 * grownCopySeconds),
+      target: `<= ${dailyRatio}x its raw COPY`,
+      '': verdict(dailySeconds <= dailyRatio * grownCopySeconds),
     },
     [`append ${appendRows.toLocaleString('en')} (half new, half changed)`]: {
       seconds: appendSeconds.toFixed(2),
       'x raw COPY': '',
       'rows/s': Math.round(appendRows / appendSeconds),
-      target: '>= 10,000 rows/s',
-      '': verdict(appendRows / appendSeconds >= 10_000),
+      target: `>= ${appendRowsPerSecond.toLocaleString('en')} rows/s`,
+      '': verdict(appendRows / appendSeconds >= appendRowsPerSecond),
     },
     'replace by the file over the six-line sample': {
       seconds: regrownSeconds.toFixed(2),
@@ -219,7 +229,11 @@ try {
       `replace over the sample ${regrown.peakRssMb} MB ` +
       `(target <= ${rssTargetMb} MB: ${verdict(peakRss <= rssTargetMb)})`,
   );
-  console.log(`daily refresh counts: ${JSON.stringify(daily.run.counts)}`);
+  console.log(
+    `daily refresh: ${(daily.recognisedBytes / 1e6).toFixed(0)} MB recognised as the full load's file, snapshot ${daily.made} ` +
+      `(${((daily.snapshotMs ?? Number.NaN) / 1000).toFixed(2)} s); counts ${JSON.stringify(daily.run.counts)}`,
+  );
+  console.log(`append: snapshot ${second.made} (${((second.snapshotMs ?? Number.NaN) / 1000).toFixed(2)} s)`);
   console.log(`append counts: ${JSON.stringify(second.run.counts)}`);
 } finally {
   await admin.query('DROP DATABASE IF EXISTS sales_bench WITH (FORCE)');

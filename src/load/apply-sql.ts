@@ -24,6 +24,10 @@ export const COPY_ORDERS = `COPY stage_orders FROM STDIN`;
 export const COPY_PRODUCTS = `COPY stage_products FROM STDIN`;
 export const COPY_CUSTOMERS = `COPY stage_customers FROM STDIN`;
 
+/** The staging of a file whose rows are to be read again. */
+export const EMPTY_STAGING = `TRUNCATE stage_lines, stage_orders, stage_products, stage_customers`;
+export const FORGET_REJECTS = `DELETE FROM refresh_rejects WHERE run_id = $1`;
+
 /** Each line key once: the last row of the key in the file wins. */
 export const DROP_SUPERSEDED_LINES = `DELETE FROM stage_lines WHERE line = ANY ($1::integer[])`;
 
@@ -94,6 +98,15 @@ SELECT count(*) FILTER (WHERE change = 'inserted') AS inserted,
        (SELECT count(*) FROM stage_lines) - count(*) AS unchanged
 FROM changed_lines`;
 
+/**
+ * Before the upsert, of a load that updates no stored line: the last order id, and whether every changed line
+ * is of a new order (the load then only adds orders numbered above it: data_version.orders_added_after).
+ */
+export const NEW_ORDERS_ONLY = `
+SELECT coalesce(max(order_id), 0) AS last_order,
+       NOT EXISTS (SELECT FROM changed_lines s JOIN orders o ON o.code = s.order_code) AS new_orders_only
+FROM orders`;
+
 export const IS_SUPERUSER = `SELECT current_setting('is_superuser') = 'on' AS superuser`;
 
 /**
@@ -140,5 +153,7 @@ DELETE FROM categories c WHERE NOT EXISTS (SELECT FROM products p WHERE p.catego
 DELETE FROM regions r WHERE NOT EXISTS (SELECT FROM orders o WHERE o.region_id = r.region_id);
 DELETE FROM payment_methods m WHERE NOT EXISTS (SELECT FROM orders o WHERE o.payment_method_id = m.payment_method_id)`;
 
-/** $1: the run this load is recorded under. */
-export const BUMP_DATA_VERSION = `UPDATE data_version SET version = version + 1, loaded_at = now(), run_id = $1 RETURNING version`;
+/** $1: the run this load is recorded under; $2: the file it read; $3: the last order id before it, when it only added orders. */
+export const BUMP_DATA_VERSION = `
+UPDATE data_version SET version = version + 1, loaded_at = now(), run_id = $1, source = $2, orders_added_after = $3
+RETURNING version`;

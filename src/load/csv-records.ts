@@ -36,6 +36,9 @@ function csvRecord(line: number, fields: string[], raw: string, error?: string):
   return record;
 }
 
+/** Why a record whose quote never closes is rejected (the reader reads on from the line after its first). */
+export const UNTERMINATED_QUOTE = 'unterminated quoted field';
+
 /**
  * The longest line the reader holds, in characters: a longer one fails the load at once instead of the
  * reader buffering a whole file that has no line ends it knows (2 GiB may be uploaded). A quoted record
@@ -135,10 +138,17 @@ function parseQuotedRecord(text: string, start: number, final: boolean): Parsed 
 /** Feed decoded text with push(); each call returns the records completed so far, end() the rest. */
 export class CsvRecordReader {
   private rest = '';
-  private line = 1;
-  private started = false;
+  private line: number;
+  /** Whether the text's start, where a BOM may be, has been read. */
+  private started: boolean;
   /** How much of `rest` is known to hold no line end: the next push searches on from there, not from its start. */
   private scanned = 0;
+
+  /** `firstLine`: the line the text starts on, past 1 when it is the rest of a file read from a line end. */
+  constructor(firstLine = 1) {
+    this.line = firstLine;
+    this.started = firstLine > 1;
+  }
 
   push(chunk: string): SourceRecord[] {
     this.rest += chunk;
@@ -181,7 +191,7 @@ export class CsvRecordReader {
       if (parsed === undefined) break;
       if (parsed === 'unterminated') {
         // Reject the line the quote opened on and read on from the next one.
-        records.push(csvRecord(line, [], physical, 'unterminated quoted field'));
+        records.push(csvRecord(line, [], physical, UNTERMINATED_QUOTE));
         pos = lineEnd + 1;
         line++;
         continue;

@@ -10,14 +10,15 @@ import { copyRows, copyValue } from '../db/copy.js';
 import { checkOut } from '../db/database.js';
 import { createOwnedDirectory } from '../owned-directory.js';
 import * as apply from './apply-sql.js';
+import { COPY_EARLIER_REJECTS, earlierLoad, REST_ORDERS_STORED, type VersionSource, withEarlier } from './earlier-load.js';
 import type { FileState } from './file-state.js';
 import { analyzeTables, FACT_TABLES, IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js';
 import { LineSink, lineFigures } from './line-sink.js';
 import type { SourceFormat } from './source.js';
 import { rowsWritten, STALE_SHARE, TableStatistics } from './statistics.js';
 import { type LoadProgress, LoadTracker, type Statement, statements, step } from './steps.js';
-import type { StreamedFile } from './stream-rows.js';
-import type { SaleLine } from './validate-line.js';
+import type { StreamedFile, StreamOptions } from './stream-rows.js';
+import { localDay, type SaleLine } from './validate-line.js';
 
 export { InputFormatError } from './columns.js';
 export type { LoadPhase, LoadProgress } from './steps.js';
@@ -42,6 +43,8 @@ export interface LoadResult {
   format: SourceFormat;
   dataVersion: number;
   durationMs: number;
+  /** The bytes at the file's start recognised as the file the record was last loaded from, and not read again. */
+  recognisedBytes: number;
 }
 
 export interface LoadOptions {
@@ -117,8 +120,11 @@ async function upsertFacts(exec: Statement, statistics: TableStatistics): Promis
   if (superuser) await exec('row triggers again', `SET LOCAL session_replication_role = origin`);
 }
 
-/** Applies the staged file: dimensions, orders, order lines. Returns the counts. */
-async function applyStaged(exec: Statement, state: FileState, options: LoadOptions) {
+/**
+ * Applies the staged file: dimensions, orders, order lines. Returns the counts and, when the load only adds
+ * orders, the last order id before it (data_version.orders_added_after).
+ */
+async function applyStaged(exec: Statement, state: FileState, mode: LoadMode, signal?: AbortSignal) {
   await exec('drop superseded lines', apply.DROP_SUPERSEDED_LINES, [state.supersededLines]);
   await exec('analyze staging', apply.ANALYZE_STAGING);
   // Every step below is planned on statistics that hold for what it reads (statistics.ts).
@@ -129,21 +135,38 @@ async function applyStaged(exec: Statement, state: FileState, options: LoadOptio
   await statistics.wrote('products', rowsWritten(await exec('upsert products', apply.UPSERT_PRODUCTS)));
   await statistics.wrote('customers', rowsWritten(await exec('upsert customers', apply.UPSERT_CUSTOMERS)));
   await exec('resolve incoming orders', apply.RESOLVE_INCOMING_ORDERS);
-  options.signal?.throwIfAborted();
+  signal?.throwIfAborted();
 
   await exec('classify lines', apply.CLASSIFY_LINES);
   const classified = (await exec('count line changes', apply.COUNT_LINE_CHANGES)).rows[0] as Record<string, number>;
   const counts = { inserted: classified.inserted, updated: classified.updated, unchanged: classified.unchanged, deleted: 0 };
+  let ordersAddedAfter: number | null = null;
+  if (counts.updated === 0) {
+    const adds = (await exec('check for new orders only', apply.NEW_ORDERS_ONLY)).rows[0];
+    if (adds.new_orders_only) ordersAddedAfter = Number(adds.last_order);
+  }
   await upsertFacts(exec, statistics);
-  if (options.mode === 'replace') {
+  if (mode === 'replace') {
     counts.deleted = (await exec('delete absent lines', apply.DELETE_ABSENT_LINES)).rowCount ?? 0;
     await exec('delete orphans', apply.DELETE_ORPHANS);
+    // Only names, products and customers can have gone with no line deleted: the version still only adds orders.
+    if (counts.deleted > 0) ordersAddedAfter = null;
   }
   // A load that changes many of the stored lines leaves the statistics of what it changed, as autovacuum
   // would: it may be off, and it would run after the commit, when the next load has been planned.
   const changed = counts.inserted + counts.updated + counts.deleted;
   if (changed > STALE_SHARE * stored) await exec('analyze', analyzeTables(FACT_TABLES));
-  return counts;
+  return { counts, ordersAddedAfter };
+}
+
+/** Streams the file into the staging tables. */
+function stageFile(client: PoolClient, file: string, options: StreamOptions & { runId: number }): Promise<StreamedFile> {
+  return step(options, 'stream file into staging', () => new StagingSink(client, options.runId).stream(file, options));
+}
+
+/** What the stream counted: rows read, rejected, and superseded by a later row of their line key. */
+function streamedCounts(streamed: StreamedFile) {
+  return { read: streamed.read, rejected: streamed.rejected, duplicates: streamed.state.duplicates };
 }
 
 /**
@@ -156,7 +179,8 @@ export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptio
   // The parts of a large file: removed with the load, whatever its outcome (and by
   // a later load when this process is killed).
   const directory = await createOwnedDirectory(os.tmpdir(), 'sales-analytics-load-');
-  const options = { ...loadOptions, directory, tracker: new LoadTracker(loadOptions.onProgress) };
+  const today = loadOptions.today ?? localDay();
+  const options = { ...loadOptions, today, directory, tracker: new LoadTracker(loadOptions.onProgress) };
   const session = await checkOut(pool).catch(async (error) => {
     await rm(directory, { recursive: true, force: true });
     throw error;
@@ -178,26 +202,43 @@ export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptio
     const exec = statements(client, options);
     const { empty } = (await exec('check for data', IS_EMPTY)).rows[0] as { empty: boolean };
     let streamed: StreamedFile;
-    let applied: Omit<LoadCounts, 'read' | 'rejected' | 'duplicates'>;
-    if (empty && (await lockBulkTables(exec))) {
+    let counts: LoadCounts;
+    let ordersAddedAfter: number | null = null;
+    const fresh = empty && (await lockBulkTables(exec));
+    if (fresh) {
       streamed = await loadIntoEmptyDatabase(client, exec, file, options);
-      applied = { inserted: streamed.state.lineCount, updated: 0, unchanged: 0, deleted: 0 };
+      counts = { ...streamedCounts(streamed), inserted: streamed.state.lineCount, updated: 0, unchanged: 0, deleted: 0 };
     } else {
       await client.query(apply.CREATE_STAGING);
-      const sink = new StagingSink(client, options.runId);
-      streamed = await step(options, 'stream file into staging', () => sink.stream(file, options));
+      const earlier = await earlierLoad(exec, options.mode, today);
+      streamed = await stageFile(client, file, { ...options, earlier: earlier?.source });
+      if (streamed.recognised && (await exec('check the rest has new orders only', REST_ORDERS_STORED)).rows[0].stored) {
+        await exec('empty staging', apply.EMPTY_STAGING);
+        await exec('forget rejects', apply.FORGET_REJECTS, [options.runId]);
+        streamed = await stageFile(client, file, options);
+      }
       await step(options, 'stage products, customers', () => stageDimensions(client, streamed.state));
-      applied = await applyStaged(exec, streamed.state, options);
+      // The rest of a recognised file adds to what its start made, in either mode (earlier-load.ts).
+      const applied = await applyStaged(exec, streamed.state, streamed.recognised ? 'append' : options.mode, options.signal);
+      counts = { ...streamedCounts(streamed), ...applied.counts };
+      ordersAddedAfter = applied.ordersAddedAfter;
+      if (streamed.recognised && earlier) {
+        await exec("copy the start's rejects", COPY_EARLIER_REJECTS, [options.runId, earlier.runId]);
+        counts = withEarlier(earlier.source.counts, counts);
+      }
     }
-    const dataVersion = Number((await exec('bump data version', apply.BUMP_DATA_VERSION, [options.runId])).rows[0].version);
+    const { sha256, bytes, format } = streamed;
+    const source: VersionSource = { sha256, bytes, format, day: today, counts, whole: fresh || options.mode === 'replace' };
+    const bumped = await exec('bump data version', apply.BUMP_DATA_VERSION, [options.runId, source, ordersAddedAfter]);
     options.signal?.throwIfAborted();
     await client.query('COMMIT');
     return {
-      counts: { read: streamed.read, rejected: streamed.rejected, duplicates: streamed.state.duplicates, ...applied },
-      sha256: streamed.sha256,
-      format: streamed.format,
-      dataVersion,
+      counts,
+      sha256,
+      format,
+      dataVersion: Number(bumped.rows[0].version),
       durationMs: Math.round(performance.now() - started),
+      recognisedBytes: streamed.recognised?.bytes ?? 0,
     };
   } catch (error) {
     // A session whose rollback failed (a late cancel request can hit it) is not put back into the pool.

@@ -6,24 +6,27 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type ColumnMap, mapColumns } from './columns.js';
 import type { SourceRecord } from './csv-records.js';
-import { PartWriter, partOf, readPart } from './part-files.js';
+import { PartWriter, partCount, partOf, readPart } from './part-files.js';
 import { BatchEncoder } from './row-codec.js';
-import { openRecordSource, type SourceFormat } from './source.js';
+import { type EarlierFile, openRecordSource, type RecognisedStart, type SourceFormat } from './source.js';
 import { recordOrderCode, validateLine } from './validate-line.js';
 
 export interface ParseJob {
   file: string;
   format?: SourceFormat;
   today: string;
-  /** How many parts the rows are sorted into by order, and the directory their files go to (when more than 1). */
-  parts: number;
+  /** The file the record was last loaded from: a file that begins with it is read from where it ended. */
+  earlier?: EarlierFile;
+  /** The bytes of file per part (tests); default: partCount's. */
+  partBytes?: number;
+  /** The directory the parts' files go to (when the rows read are more than one part). */
   directory: string;
 }
 
 export type ParseMessage =
   | { type: 'batch'; batch: ReturnType<BatchEncoder['finish']>; progress: { bytesRead: number; bytesTotal: number } }
   | { type: 'part' }
-  | { type: 'end'; sha256: string; format: SourceFormat; header: boolean }
+  | { type: 'end'; sha256: string; bytes: number; format: SourceFormat; header: boolean; recognised?: RecognisedStart }
   | { type: 'error'; name: string; message: string; stack?: string };
 
 const MAX_IN_FLIGHT = 3;
@@ -51,8 +54,10 @@ async function send(message: ParseMessage): Promise<void> {
   port.postMessage(message);
 }
 
-async function parse({ file, format, today, parts, directory }: ParseJob): Promise<void> {
-  const source = await openRecordSource(file, format);
+async function parse({ file, format, today, earlier, partBytes, directory }: ParseJob): Promise<void> {
+  const source = await openRecordSource(file, format, earlier);
+  const { bytesRead, bytesTotal } = source.progress;
+  const parts = partCount(bytesTotal - bytesRead, partBytes);
   const writer = parts > 1 ? new PartWriter(directory, parts) : undefined;
   let columns: ColumnMap | undefined;
 
@@ -101,7 +106,15 @@ async function parse({ file, format, today, parts, directory }: ParseJob): Promi
     }
   }
   const header = columns !== undefined;
-  await send({ type: 'end', sha256: source.sha256(), format: source.format, header });
+  const { recognised } = source;
+  await send({
+    type: 'end',
+    sha256: source.sha256(),
+    bytes: source.progress.bytesRead,
+    format: source.format,
+    header,
+    recognised,
+  });
 }
 
 parse(workerData as ParseJob).catch((error: Error) =>

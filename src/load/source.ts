@@ -1,5 +1,5 @@
 // The reader: a file's bytes in, batches of records out, counting bytes and hashing them on the way.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -22,7 +22,9 @@ export interface RecordSource {
   format: SourceFormat;
   progress: SourceProgress;
   batches: AsyncIterable<SourceRecord[]>;
-  /** SHA-256 of the bytes read, complete once the batches are exhausted. */
+  /** The start of the file recognised as the earlier file's: its records are not among the batches. */
+  recognised?: RecognisedStart;
+  /** SHA-256 of the file's bytes, complete once the batches are exhausted. */
   sha256(): string;
 }
 
@@ -51,9 +53,10 @@ async function detectFormat(file: string): Promise<SourceFormat> {
   }
 }
 
-async function* csvBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<SourceRecord[]> {
+async function* csvBatches(chunks: AsyncIterable<Buffer>, start?: CsvStart): AsyncGenerator<SourceRecord[]> {
   const decoder = new Utf8Decoder();
-  const reader = new CsvRecordReader();
+  const reader = new CsvRecordReader(start?.firstLine);
+  if (start) yield [start.header];
   // A batch per chunk, even an empty one: it carries the bytes read, whose progress must not stall.
   for await (const chunk of chunks) yield reader.push(decoder.write(chunk));
   const rest = reader.push(decoder.end());
@@ -243,18 +246,86 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export async function openRecordSource(file: string, format?: SourceFormat): Promise<RecordSource> {
+/** The file a version of the record was loaded from, as the next load looks for it at the start of its own. */
+export interface EarlierFile {
+  sha256: string;
+  bytes: number;
+  format: SourceFormat;
+}
+
+/** A file's start that holds an earlier file's bytes, up to one of its line ends. */
+export interface RecognisedStart {
+  bytes: number;
+  /** Its physical lines: the first record after it starts on line `lines + 1`. */
+  lines: number;
+}
+
+interface CsvStart {
+  /** The file's header record, read from its first line. */
+  header: SourceRecord;
+  /** The line the records after the recognised start begin on. */
+  firstLine: number;
+}
+
+const PREFIX_CHUNK_BYTES = 1 << 20;
+
+/**
+ * Whether `file` begins with the earlier file's bytes (its length and SHA-256), ending with a line end: read
+ * once, hashed and its line ends counted, at the speed of the disk. The hash goes on over the rest.
+ */
+async function recogniseStart(file: string, earlier: EarlierFile, hash: Hash): Promise<RecognisedStart | undefined> {
+  if (earlier.bytes === 0) return undefined;
+  let bytes = 0;
+  let lines = 0;
+  let last = -1;
+  for await (const chunk of createReadStream(file, { end: earlier.bytes - 1, highWaterMark: PREFIX_CHUNK_BYTES })) {
+    const piece = chunk as Buffer;
+    hash.update(piece);
+    bytes += piece.length;
+    for (let i = piece.indexOf(10); i !== -1; i = piece.indexOf(10, i + 1)) lines++;
+    last = piece[piece.length - 1];
+  }
+  if (bytes !== earlier.bytes || last !== 10 || hash.copy().digest('hex') !== earlier.sha256) return undefined;
+  return { bytes, lines };
+}
+
+/** The first record of a CSV file: its header. */
+async function csvHeader(file: string): Promise<SourceRecord> {
+  const decoder = new Utf8Decoder();
+  const reader = new CsvRecordReader();
+  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) {
+    const [header] = reader.push(decoder.write(chunk as Buffer));
+    if (header) return header;
+  }
+  const [header] = reader.end();
+  return header;
+}
+
+/**
+ * The file's records. Given the file the record was last loaded from, a CSV file that begins with its bytes
+ * (the same export grown, say) is read from where that file ended: its header, then the records after it,
+ * numbered on from its lines (`recognised`). The caller decides whether those records can stand for the file.
+ */
+export async function openRecordSource(file: string, format?: SourceFormat, earlier?: EarlierFile): Promise<RecordSource> {
   const stat = await statFile(file);
   const resolvedFormat = format ?? (await detectFormat(file));
-  const progress: SourceProgress = { bytesRead: 0, bytesTotal: stat.size };
-  const hash = createHash('sha256');
+  let hash = createHash('sha256');
+  let recognised: RecognisedStart | undefined;
+  if (earlier && resolvedFormat === 'csv' && earlier.format === 'csv' && stat.size >= earlier.bytes) {
+    recognised = await recogniseStart(file, earlier, hash);
+    if (!recognised) hash = createHash('sha256');
+  }
+  const start = recognised?.bytes ?? 0;
+  const progress: SourceProgress = { bytesRead: start, bytesTotal: stat.size };
   async function* chunks(): AsyncGenerator<Buffer> {
-    for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) {
+    for await (const chunk of createReadStream(file, { start, highWaterMark: CHUNK_BYTES })) {
       hash.update(chunk as Buffer);
       progress.bytesRead += (chunk as Buffer).length;
       yield chunk as Buffer;
     }
   }
-  const batches = { csv: csvBatches, json: jsonArrayBatches, ndjson: ndjsonBatches }[resolvedFormat](chunks());
-  return { format: resolvedFormat, progress, batches, sha256: () => hash.copy().digest('hex') };
+  const batches = recognised
+    ? csvBatches(chunks(), { header: await csvHeader(file), firstLine: recognised.lines + 1 })
+    : { csv: csvBatches, json: jsonArrayBatches, ndjson: ndjsonBatches }[resolvedFormat](chunks());
+  return { format: resolvedFormat, progress, batches, recognised, sha256: () => hash.copy().digest('hex') };
 }

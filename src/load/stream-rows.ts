@@ -3,13 +3,12 @@
 // read. Where the rows go (staging, or straight into the tables of an empty database) is the sink's business.
 // A file larger than ONE_PART_BYTES reaches the bookkeeping sorted into parts by order
 // (part-files.ts): the sink is told when each part is complete, and the state then lets its orders and lines go.
-import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { InputFormatError } from './columns.js';
 import { type Accepted, FileState } from './file-state.js';
 import type { ParseJob, ParseMessage } from './parse-worker.js';
 import { decodeBatch } from './row-codec.js';
-import type { SourceFormat } from './source.js';
+import type { EarlierFile, RecognisedStart, SourceFormat } from './source.js';
 import type { StepOptions } from './steps.js';
 import { localDay, type SaleLine } from './validate-line.js';
 
@@ -26,23 +25,6 @@ export interface RowSink {
   endPart(state: FileState, last: boolean): Promise<void>;
 }
 
-/**
- * A file up to this size is one part: its bookkeeping stays under ~300 MB (1M lines of a typical CSV export
- * are 173 MB), and the parts' second pass would cost it about a quarter of its load time.
- */
-export const ONE_PART_BYTES = 192 * 2 ** 20;
-/**
- * A larger file is sorted into parts of about this size (~370k lines of a typical CSV export): measured at
- * 10M lines, the load's peak RSS stays under 400 MB.
- */
-export const PART_BYTES = 64 * 2 ** 20;
-
-/** How many parts a file of `size` bytes is loaded in; `partBytes` (tests) sets the part size for any file. */
-export function partCount(size: number, partBytes?: number): number {
-  if (partBytes !== undefined) return Math.max(1, Math.ceil(size / partBytes));
-  return size <= ONE_PART_BYTES ? 1 : Math.ceil(size / PART_BYTES);
-}
-
 export interface StreamOptions extends StepOptions {
   format?: SourceFormat;
   /** The day of the load (YYYY-MM-DD) for the "not in the future" rule; default: today, local time. */
@@ -50,6 +32,8 @@ export interface StreamOptions extends StepOptions {
   signal?: AbortSignal;
   /** A directory of this load's own for the parts' files (removed by the caller). */
   directory: string;
+  /** The file the record was last loaded from: a CSV file that begins with its bytes is read from where it ended. */
+  earlier?: EarlierFile;
   /** The bytes of file per part, whatever its size (tests); default: partCount's. */
   partBytes?: number;
 }
@@ -59,7 +43,11 @@ export interface StreamedFile {
   read: number;
   rejected: number;
   sha256: string;
+  /** The file's length as read. */
+  bytes: number;
   format: SourceFormat;
+  /** The start of the file recognised as the earlier file: its rows were not read. */
+  recognised?: RecognisedStart;
 }
 
 /**
@@ -111,10 +99,8 @@ async function* parsedBatches(worker: Worker): AsyncGenerator<Exclude<ParseMessa
 }
 
 export async function streamRows(file: string, options: StreamOptions, sink: RowSink): Promise<StreamedFile> {
-  // A file that cannot be read is one part: the parsing thread says why it cannot.
-  const { size } = await stat(file).catch(() => ({ size: 0 }));
-  const parts = partCount(size, options.partBytes);
-  const job: ParseJob = { file, format: options.format, today: options.today ?? localDay(), parts, directory: options.directory };
+  const { format, earlier, partBytes, directory } = options;
+  const job: ParseJob = { file, format, today: options.today ?? localDay(), earlier, partBytes, directory };
   const worker = startParser(job);
   const state = new FileState();
   let read = 0;
@@ -126,7 +112,10 @@ export async function streamRows(file: string, options: StreamOptions, sink: Row
         if (message.type === 'end' && !message.header) throw new InputFormatError('the file is empty: no header');
         const last = message.type === 'end';
         await sink.endPart(state, last);
-        if (last) return { state, read, rejected, sha256: message.sha256, format: message.format };
+        if (last) {
+          const { sha256, bytes, format, recognised } = message;
+          return { state, read, rejected, sha256, bytes, format, recognised };
+        }
         state.nextPart();
         continue;
       }

@@ -45,6 +45,9 @@ function quoted(value: string): string {
   return value.length > 40 ? `'${value.slice(0, 40)}…'` : `'${value}'`;
 }
 
+/** How the reason of a row dated after the day of its load begins: the one reason that depends on that day. */
+export const AFTER_THE_LOAD_DAY = 'Date of Sale is after the day of the load';
+
 export function validateDate(value: string, today: string): string | undefined {
   const match = DATE.exec(value);
   if (!match) return `Date of Sale must be YYYY-MM-DD, optionally followed by a time (got ${quoted(value)})`;
@@ -58,7 +61,7 @@ export function validateDate(value: string, today: string): string | undefined {
   if (hour !== undefined && (Number(hour) > 23 || Number(minute) > 59 || Number(second ?? 0) > 59)) {
     return `Date of Sale has an invalid time (got ${quoted(value)})`;
   }
-  if (value.slice(0, 10) > today) return `Date of Sale is after the day of the load, ${today} (got ${quoted(value)})`;
+  if (value.slice(0, 10) > today) return `${AFTER_THE_LOAD_DAY}, ${today} (got ${quoted(value)})`;
   return undefined;
 }
 

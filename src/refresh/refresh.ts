@@ -158,7 +158,7 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
       ).catch((error: Error) => {
         throw new SnapshotNotPublished(result.dataVersion, error.message);
       });
-      log.info({ dataVersion: built.version, ms: built.ms }, 'analytics snapshot published');
+      log.info({ dataVersion: built.version, ms: built.ms, made: built.made }, 'analytics snapshot published');
     }
     await recording;
     const finished = await finishRun(pool, run.id, {
@@ -167,7 +167,8 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
       sha256: result.sha256,
       progress: latest,
     });
-    log.info({ counts: result.counts, durationMs: result.durationMs, dataVersion: result.dataVersion }, 'refresh succeeded');
+    const { counts, durationMs, dataVersion, recognisedBytes } = result;
+    log.info({ counts, durationMs, dataVersion, recognisedBytes }, 'refresh succeeded');
     return { run: finished, result };
   } catch (error) {
     const err = error as Error;

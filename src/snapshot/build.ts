@@ -3,16 +3,20 @@
 // rollups (rollups.ts). Read from PostgreSQL in one snapshot-isolated transaction, so every table is of the
 // same version; written under a temporary name, checkpointed and closed, then published by a link: a file
 // a server has open is never written or replaced.
+// A version that only added orders to the one before it (data_version.orders_added_after), whose snapshot is
+// published here, is made from a copy of that snapshot: the new orders' facts are added and the rollups'
+// rows they fall in made again. Anything else is built whole: a version that changed or removed stored lines,
+// a product moved to another category (every fact of it changes), or figures that need wider decimals.
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { createOwnedDirectory } from '../owned-directory.js';
 import { databaseKey } from './identity.js';
-import { snapshotRollups } from './rollups.js';
+import { CUSTOMER_DAYS, snapshotRollups } from './rollups.js';
 import { publishedVersions } from './store.js';
 
 export interface SnapshotLimits {
@@ -24,6 +28,8 @@ export interface BuiltSnapshot {
   version: number;
   file: string;
   ms: number;
+  /** Built from the record whole, or from the previous version's snapshot and the orders added since. */
+  made: 'whole' | 'increment';
 }
 
 /** The file a version is published as. */
@@ -82,12 +88,12 @@ const RECORD_TABLES = [
  * (discounts are fractions: no figure exceeds the gross, the shipping or the cost), and the lines: no sum of
  * money has more whole digits than the largest figure's and the count's together.
  */
-const FIGURE_BOUNDS = `
-SELECT count(*) AS lines, coalesce(max(scale(unit_price)), 0) AS price, coalesce(max(scale(discount)), 0) AS discount,
+const FIGURE_BOUNDS = (where = '') => `
+SELECT count(*)::float8 AS lines, coalesce(max(scale(unit_price)), 0) AS price, coalesce(max(scale(discount)), 0) AS discount,
        coalesce(max(scale(shipping_cost)), 0) AS shipping, coalesce(max(scale(unit_cost)), 0) AS unit_cost,
        length(trunc(greatest(coalesce(max(quantity * unit_price), 0), coalesce(max(shipping_cost), 0),
                              coalesce(max(quantity * unit_cost), 0)))::text) AS digits
-FROM order_items`;
+FROM order_items ${where}`;
 
 interface FigureBounds {
   lines: number;
@@ -96,6 +102,18 @@ interface FigureBounds {
   shipping: number;
   unit_cost: number;
   digits: number;
+}
+
+/** The bounds of a version's lines and of lines added to them. */
+function addBounds(a: FigureBounds, b: FigureBounds): FigureBounds {
+  return {
+    lines: a.lines + b.lines,
+    price: Math.max(a.price, b.price),
+    discount: Math.max(a.discount, b.discount),
+    shipping: Math.max(a.shipping, b.shipping),
+    unit_cost: Math.max(a.unit_cost, b.unit_cost),
+    digits: Math.max(a.digits, b.digits),
+  };
 }
 
 /** The narrowest exact decimal of `digits` whole digits and `scale` places. */
@@ -130,13 +148,12 @@ function figureTypes(bounds: FigureBounds): Record<string, string> {
  * One row per order line with what the rollups group by and its figures (line-figures.ts), in date order:
  * products of exact decimals, computed in 38 digits and kept in the version's money type, exact.
  */
-const FACTS = (money: string) => `
-CREATE TABLE facts AS
+const FACTS = (money: string, tables = { items: 'items', orders: 'orders' }) => `
 SELECT o.sale_date, i.order_id, i.product_id, o.customer_id, o.region_id, p.category_id, i.quantity,
        f.gross::${money} AS gross, f.discount::${money} AS discount, (f.gross - f.discount)::${money} AS revenue,
        i.shipping_cost::${money} AS shipping_cost, (i.quantity::DECIMAL(38, 0) * i.unit_cost)::${money} AS cost,
        i.unit_cost::${money} AS unit_cost
-FROM items i JOIN orders o USING (order_id) JOIN products p USING (product_id),
+FROM ${tables.items} i JOIN ${tables.orders} o USING (order_id) JOIN products p USING (product_id),
 LATERAL (SELECT i.quantity::DECIMAL(38, 0) * i.unit_price AS gross,
                 i.quantity::DECIMAL(38, 0) * i.unit_price * i.discount AS discount) f
 ORDER BY o.sale_date`;
@@ -168,6 +185,224 @@ export async function buildSnapshot(pool: Pool, directory: string, limits: Snaps
   }
 }
 
+/** What a build read of the record, in one transaction: its version and the bounds and types of its figures. */
+interface RecordRead {
+  version: number;
+  types: Record<string, string>;
+  bounds: FigureBounds;
+}
+
+const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/** Reads `tables` of the record into `work` as CSV files, in the caller's transaction. */
+async function readTables(client: PoolClient, work: string, tables: typeof RECORD_TABLES, where: Record<string, string> = {}) {
+  for (const { table, query } of tables) await copyOut(client, `${query} ${where[table] ?? ''}`, path.join(work, `${table}.csv`));
+}
+
+/** Loads the CSV files of `tables` into DuckDB tables named `prefix` + table, typed for the version. */
+async function loadTables(
+  db: DuckDBConnection,
+  work: string,
+  types: Record<string, string>,
+  tables: typeof RECORD_TABLES,
+  prefix = '',
+) {
+  for (const { table, columns } of tables) {
+    const typed = Object.entries(columns).map(([name, type]) => [name, types[type] ?? type]);
+    await db.run(`CREATE TABLE ${prefix}${table} (${typed.map(([name, type]) => `${name} ${type}`).join(', ')})`);
+    const file = path.join(work, `${table}.csv`);
+    // DuckDB's CSV reader refuses an empty file: an empty table stays as created.
+    if ((await fs.stat(file)).size === 0) continue;
+    const columnTypes = typed.map(([name, type]) => `'${name}': '${type}'`).join(', ');
+    await db.run(
+      `INSERT INTO ${prefix}${table} SELECT * FROM read_csv(${sqlText(file)}, header = false, columns = {${columnTypes}})`,
+    );
+  }
+}
+
+/** The version's own row: what it is, and the bounds of its figures, which its increments widen. */
+const SNAPSHOT_ROW = (read: RecordRead) => `
+SELECT ${read.version}::BIGINT AS version, now() AS built_at, ${read.bounds.lines}::BIGINT AS lines,
+       ${read.bounds.price} AS price, ${read.bounds.discount} AS discount, ${read.bounds.shipping} AS shipping,
+       ${read.bounds.unit_cost} AS unit_cost, ${read.bounds.digits} AS digits`;
+
+async function openBuilding(file: string, work: string, limits: SnapshotLimits): Promise<DuckDBInstance> {
+  return DuckDBInstance.create(file, {
+    threads: String(limits.threads),
+    memory_limit: limits.memoryLimit,
+    temp_directory: path.join(work, 'spill'),
+  });
+}
+
+/** Checkpoints and closes the file (all of it on disk, none in a WAL). */
+async function finish(instance: DuckDBInstance, db: DuckDBConnection): Promise<void> {
+  try {
+    await db.run('CHECKPOINT');
+    db.closeSync();
+  } finally {
+    instance.closeSync();
+  }
+}
+
+/** The whole snapshot of the record's current version, written as `building`. */
+async function buildWhole(client: PoolClient, work: string, building: string, limits: SnapshotLimits): Promise<number> {
+  let read: RecordRead;
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const version = Number((await client.query('SELECT version FROM data_version')).rows[0].version);
+    const bounds = (await client.query(FIGURE_BOUNDS())).rows[0];
+    read = { version, bounds, types: figureTypes(bounds) };
+    await readTables(client, work, RECORD_TABLES);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+
+  const instance = await openBuilding(building, work, limits);
+  const db = await instance.connect();
+  try {
+    await loadTables(db, work, read.types, RECORD_TABLES);
+    await db.run(`CREATE TABLE facts AS ${FACTS(read.types.MONEY)}`);
+    await db.run('DROP TABLE items; DROP TABLE orders');
+    for (const { table, select } of snapshotRollups(read.types.TOTAL)) await db.run(`CREATE TABLE ${table} AS ${select}`);
+    await db.run(`CREATE TABLE snapshot AS ${SNAPSHOT_ROW(read)}`);
+  } finally {
+    await finish(instance, db);
+  }
+  return read.version;
+}
+
+/** The tables an increment reads whole: the dimensions, which a load may rename or add to. */
+const DIMENSIONS = RECORD_TABLES.filter(({ table }) => table !== 'items' && table !== 'orders');
+/** The tables an increment reads the added orders of. */
+const ADDED = RECORD_TABLES.filter(({ table }) => table === 'items' || table === 'orders');
+
+/** The keys of the periods the added facts fall in, per period column. */
+const PERIODS: Record<string, string> = {
+  sale_date: 'sale_date',
+  month: `date_trunc('month', sale_date)::DATE`,
+  year: `date_trunc('year', sale_date)::DATE`,
+};
+
+/**
+ * The snapshot of the record's current version as the previous version's plus the orders added since, written
+ * as `building`; undefined when it must be built whole (the version did not only add orders, the previous
+ * snapshot is not here or does not open, a product changed category, or the figures need wider decimals).
+ */
+async function buildIncrement(
+  client: PoolClient,
+  directory: string,
+  work: string,
+  building: string,
+  limits: SnapshotLimits,
+): Promise<number | undefined> {
+  let read: RecordRead;
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const { rows } = await client.query('SELECT version, orders_added_after FROM data_version');
+    const version = Number(rows[0].version);
+    const after = rows[0].orders_added_after === null ? undefined : Number(rows[0].orders_added_after);
+    const previous = snapshotFile(directory, version - 1);
+    if (
+      after === undefined ||
+      !(await fs.copyFile(previous, building).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      await client.query('ROLLBACK');
+      return undefined;
+    }
+    const where = `WHERE order_id > ${after}`;
+    const added = (await client.query(FIGURE_BOUNDS(where))).rows[0] as FigureBounds;
+    const before = await previousBounds(building, work, limits);
+    if (!before) {
+      await client.query('ROLLBACK');
+      return undefined;
+    }
+    const bounds = addBounds(before, added);
+    const types = figureTypes(bounds);
+    if (JSON.stringify(types) !== JSON.stringify(figureTypes(before))) {
+      await client.query('ROLLBACK');
+      return undefined;
+    }
+    read = { version, bounds, types };
+    await readTables(client, work, ADDED, { items: where, orders: where });
+    await readTables(client, work, DIMENSIONS);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+
+  const instance = await openBuilding(building, work, limits);
+  const db = await instance.connect();
+  try {
+    await loadTables(db, work, read.types, RECORD_TABLES, 'new_');
+    const recategorised = await db.runAndReadAll(
+      'SELECT count(*)::INTEGER FROM new_products n JOIN products p USING (product_id) WHERE n.category_id <> p.category_id',
+    );
+    if (recategorised.getRows()[0][0] !== 0) return undefined;
+    for (const { table } of DIMENSIONS) await db.run(`DELETE FROM ${table}; INSERT INTO ${table} SELECT * FROM new_${table}`);
+    await db.run(`CREATE TABLE added_facts AS ${FACTS(read.types.MONEY, { items: 'new_items', orders: 'new_orders' })}`);
+    const rollups = snapshotRollups(read.types.TOTAL);
+    // The customers whose days change, as they were: their difference corrects customers_by_day.
+    const customers = 'WHERE customer_id IN (SELECT customer_id FROM added_facts)';
+    await db.run(`CREATE TABLE customer_days_before AS ${CUSTOMER_DAYS(customers)}`);
+    await db.run('INSERT INTO facts SELECT * FROM added_facts ORDER BY sale_date');
+    for (const [column, key] of Object.entries(PERIODS)) {
+      await db.run(`CREATE TABLE added_${column} AS SELECT DISTINCT ${key} AS ${column} FROM added_facts`);
+    }
+    for (const { table, select, increment } of rollups) {
+      if (increment === 'whole') {
+        await db.run(`DELETE FROM ${table}; INSERT INTO ${table} ${select}`);
+      } else if (increment === 'customer days') {
+        await db.run(`
+          CREATE TABLE customers_by_day_now AS
+          SELECT sale_date, previous_sale_date, sum(customers)::INTEGER AS customers
+          FROM (SELECT sale_date, previous_sale_date, customers FROM ${table}
+                UNION ALL SELECT sale_date, previous_sale_date, -1 FROM customer_days_before
+                UNION ALL SELECT sale_date, previous_sale_date, 1 FROM (${CUSTOMER_DAYS(customers)}))
+          GROUP BY ALL HAVING sum(customers) <> 0;
+          DELETE FROM ${table};
+          INSERT INTO ${table} SELECT * FROM customers_by_day_now ORDER BY sale_date;
+          DROP TABLE customers_by_day_now`);
+      } else {
+        const periods = `${increment} IN (SELECT ${increment} FROM added_${increment})`;
+        await db.run(`DELETE FROM ${table} WHERE ${periods}; INSERT INTO ${table} SELECT * FROM (${select}) WHERE ${periods}`);
+      }
+    }
+    for (const table of ['added_facts', 'customer_days_before', ...Object.keys(PERIODS).map((c) => `added_${c}`)]) {
+      await db.run(`DROP TABLE ${table}`);
+    }
+    for (const { table } of RECORD_TABLES) await db.run(`DROP TABLE new_${table}`);
+    await db.run(`DELETE FROM snapshot; INSERT INTO snapshot ${SNAPSHOT_ROW(read)}`);
+  } finally {
+    await finish(instance, db);
+  }
+  return read.version;
+}
+
+/** The bounds the previous snapshot (copied to `file`) was built for; undefined when it does not open or has none. */
+async function previousBounds(file: string, work: string, limits: SnapshotLimits): Promise<FigureBounds | undefined> {
+  try {
+    const instance = await openBuilding(file, work, limits);
+    try {
+      const db = await instance.connect();
+      const reader = await db.runAndReadAll(
+        'SELECT lines::DOUBLE AS lines, price, discount, shipping, unit_cost, digits FROM snapshot',
+      );
+      db.closeSync();
+      return reader.getRowObjects()[0] as unknown as FigureBounds;
+    } finally {
+      instance.closeSync();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The same from a session of any database that holds the record (the primary, or a replica), in one
  * transaction of its own; the session is the caller's to release. Published in `base`'s folder of the
@@ -179,46 +414,14 @@ export async function buildSnapshotFrom(client: PoolClient, base: string, limits
   await fs.mkdir(directory, { recursive: true });
   const work = await createOwnedDirectory(directory, 'building-');
   try {
-    let version: number;
-    let types: Record<string, string>;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      version = Number((await client.query('SELECT version FROM data_version')).rows[0].version);
-      types = figureTypes((await client.query(FIGURE_BOUNDS)).rows[0]);
-      for (const { table, query } of RECORD_TABLES) await copyOut(client, query, path.join(work, `${table}.csv`));
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    }
-
     const building = path.join(work, 'snapshot.duckdb');
-    const instance = await DuckDBInstance.create(building, {
-      threads: String(limits.threads),
-      memory_limit: limits.memoryLimit,
-      temp_directory: path.join(work, 'spill'),
-    });
-    try {
-      const db = await instance.connect();
-      for (const { table, columns } of RECORD_TABLES) {
-        const typed = Object.entries(columns).map(([name, type]) => [name, types[type] ?? type]);
-        await db.run(`CREATE TABLE ${table} (${typed.map(([name, type]) => `${name} ${type}`).join(', ')})`);
-        const file = path.join(work, `${table}.csv`);
-        // DuckDB's CSV reader refuses an empty file: an empty table stays as created.
-        if ((await fs.stat(file)).size === 0) continue;
-        const columnTypes = typed.map(([name, type]) => `'${name}': '${type}'`).join(', ');
-        await db.run(
-          `INSERT INTO ${table} SELECT * FROM read_csv('${file.replaceAll("'", "''")}', header = false, columns = {${columnTypes}})`,
-        );
-      }
-      await db.run(FACTS(types.MONEY));
-      await db.run('DROP TABLE items; DROP TABLE orders');
-      for (const { table, select } of snapshotRollups(types.TOTAL)) await db.run(`CREATE TABLE ${table} AS ${select}`);
-      await db.run(`CREATE TABLE snapshot AS SELECT ${version}::BIGINT AS version, now() AS built_at`);
-      await db.run('CHECKPOINT');
-      db.closeSync();
-    } finally {
-      instance.closeSync();
+    let made: BuiltSnapshot['made'] = 'increment';
+    let version = await buildIncrement(client, directory, work, building, limits);
+    if (version === undefined) {
+      made = 'whole';
+      await fs.rm(building, { force: true });
+      await fs.rm(`${building}.wal`, { force: true });
+      version = await buildWhole(client, work, building, limits);
     }
     // Published by a hard link, which fails when the name exists: two builders of one version (a loader and a
     // server on its replica, say) never replace a file that a server may have open; the second one's goes.
@@ -227,7 +430,7 @@ export async function buildSnapshotFrom(client: PoolClient, base: string, limits
       if (error.code !== 'EEXIST') throw error;
     });
     await removeOlder(directory);
-    return { version, file, ms: Math.round(performance.now() - started) };
+    return { version, file, ms: Math.round(performance.now() - started), made };
   } finally {
     await fs.rm(work, { recursive: true, force: true });
   }

@@ -174,7 +174,9 @@ export class SnapshotStore {
     const primary = this.primary;
     if (!primary) return Promise.resolve();
     this.building ??= buildSnapshotApart(primary.url, path.dirname(this.directory), this.limits)
-      .then((built) => primary.logger.info({ dataVersion: built.version, ms: built.ms }, 'analytics snapshot published'))
+      .then((built) =>
+        primary.logger.info({ dataVersion: built.version, ms: built.ms, made: built.made }, 'analytics snapshot published'),
+      )
       .finally(() => {
         this.building = undefined;
       });
@@ -201,7 +203,7 @@ export class SnapshotStore {
       .withClient(chosen.source, floor, async (client) => {
         const built = await buildSnapshotFrom(client, path.dirname(this.directory), this.limits);
         this.follower?.logger.info(
-          { dataVersion: built.version, ms: built.ms, from: chosen.source.name },
+          { dataVersion: built.version, ms: built.ms, made: built.made, from: chosen.source.name },
           'analytics snapshot built',
         );
         return { version: built.version, result: built };
