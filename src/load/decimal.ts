@@ -34,23 +34,3 @@ export function percentToFraction(canonical: string): string {
   const point = digits.length - fraction.length - 2;
   return canonicalDecimal(`${digits.slice(0, point)}.${digits.slice(point)}`);
 }
-
-/** Decimal places kept by decimalUnits. */
-export const DECIMAL_PLACES = 4;
-const UNIT = 10 ** DECIMAL_PLACES;
-
-/**
- * A canonical decimal as an exact integer number of 10^-DECIMAL_PLACES units ('12.5' -> 125000), or NaN when
- * it has more places or is too large to be exact in a double.
- */
-export function decimalUnits(canonical: string): number {
-  const point = canonical.indexOf('.');
-  if (point === -1) {
-    const units = Number(canonical) * UNIT;
-    return Number.isSafeInteger(units) ? units : Number.NaN;
-  }
-  const fraction = canonical.length - point - 1;
-  if (fraction > DECIMAL_PLACES) return Number.NaN;
-  const units = Number(canonical.slice(0, point)) * UNIT + Number(canonical.slice(point + 1)) * 10 ** (DECIMAL_PLACES - fraction);
-  return Number.isSafeInteger(units) ? units : Number.NaN;
-}

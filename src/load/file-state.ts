@@ -1,5 +1,5 @@
 // What one file says, across its rows: each order's head (its first valid row), the last row of each line
-// key with its figures, and the latest product and customer attributes. Pure: the streaming side of the load
+// key, and the latest product and customer attributes. Pure: the streaming side of the load
 // keeps it. Compact by design (codes in CodeTables, order and line fields in typed arrays, line keys in a
 // KeyTable over them): a million-line file (584k orders, 118k customers) keeps about 110 MB here.
 // Orders and lines are kept for one part of the file at a time (stream-rows.ts): a large file reaches this
@@ -8,7 +8,6 @@
 // line order, their attributes are those of the highest line that mentions them rather than of the latest call.
 
 import { CodeTable } from './code-table.js';
-import { decimalUnits } from './decimal.js';
 import { KeyTable } from './key-table.js';
 import type { SaleLine } from './validate-line.js';
 
@@ -49,7 +48,7 @@ export class NameTable {
   }
 }
 
-type TypedColumn = Int32Array | Uint32Array | Float64Array;
+type TypedColumn = Int32Array;
 
 /** Growable typed-array columns. */
 class Columns<C extends Record<string, TypedColumn>> {
@@ -73,18 +72,10 @@ class Columns<C extends Record<string, TypedColumn>> {
 }
 
 const ints = (capacity: number) => new Int32Array(capacity);
-const units = (capacity: number): UnitsColumn => new Uint32Array(capacity);
 const orderColumns = () =>
   new Columns((n) => ({ customer: ints(n), day: ints(n), region: ints(n), payment: ints(n), firstLine: ints(n) }));
-const lineColumns = () =>
-  new Columns((n) => ({
-    line: ints(n),
-    quantity: ints(n),
-    price: units(n),
-    discount: units(n),
-    shipping: units(n),
-    cost: units(n),
-  }));
+/** Each line key's row: its line, the one a later row of the key supersedes. */
+const lineColumns = () => new Columns((n) => ({ line: ints(n) }));
 
 export interface OrderHead {
   customerCode: string;
@@ -111,24 +102,6 @@ const ORDER_FIELDS = [
   ['region', 'Region'],
   ['paymentMethod', 'Payment Method'],
 ] as const;
-
-/** A column of whole units: 4 bytes a line while they fit, 8 (exact up to 2^53) once one does not. */
-type UnitsColumn = Uint32Array | Float64Array;
-
-/**
- * A line's figures as exact integers in units of 10^-DECIMAL_PLACES, for sums computed here rather than in
- * the database (only when figurePlaces() says they are exact). cost holds units + 1; 0: the unit cost is unknown.
- */
-export interface LineColumns {
-  count: number;
-  order: Int32Array;
-  product: Int32Array;
-  quantity: Int32Array;
-  price: UnitsColumn;
-  discount: UnitsColumn;
-  shipping: UnitsColumn;
-  cost: UnitsColumn;
-}
 
 /** Each order's head, as indexes into the file's name tables. */
 export interface OrderColumns {
@@ -205,32 +178,10 @@ export class FileState {
       supersedes = this.lineFields.columns.line[slot];
       this.supersededLines.push(supersedes);
     }
-    this.rememberFigures(slot, row, line);
+    this.lineFields.columns.line[slot] = line;
     // The order's customer is the row's: a row that names another one is a conflict.
     this.rememberCustomer(this.orderFields.columns.customer[order], row, line);
     return { accepted: true, order: this.orderBase + order, product, supersedes };
-  }
-
-  private rememberFigures(slot: number, row: SaleLine, line: number): void {
-    const c = this.lineFields.columns;
-    c.line[slot] = line;
-    c.quantity[slot] = row.quantity;
-    this.setUnits('price', slot, decimalUnits(row.unitPrice));
-    this.setUnits('shipping', slot, decimalUnits(row.shippingCost));
-    this.setUnits('cost', slot, row.unitCost === null ? 0 : decimalUnits(row.unitCost) + 1);
-    this.setUnits('discount', slot, decimalUnits(row.discount));
-  }
-
-  /** A figure beyond DECIMAL_PLACES or exact doubles is NaN units: its sums are the database's (FigurePlaces). */
-  private setUnits(column: 'price' | 'discount' | 'shipping' | 'cost', slot: number, value: number): void {
-    const columns = this.lineFields.columns;
-    if (value > 0xffffffff && columns[column] instanceof Uint32Array) columns[column] = Float64Array.from(columns[column]);
-    columns[column][slot] = value;
-  }
-
-  /** The valid lines of this part, last row of each line key, by their order's index in the part; read-only views. */
-  lines(): LineColumns {
-    return { count: this.lineKeys.size, order: this.lineKeys.a, product: this.lineKeys.b, ...this.lineFields.columns };
   }
 
   /** This part's orders, by their index in the part. */
@@ -268,14 +219,8 @@ export class FileState {
     this.lineKeys.seal();
   }
 
-  /** This part's lines are summed: lets them go (its orders stay until nextPart). */
-  releaseLines(): void {
-    this.lineKeys = new KeyTable(2);
-    this.lineFields = lineColumns();
-  }
-
   /**
-   * This part's orders and lines are written and summed: lets them go. The next part's orders are numbered on
+   * This part's orders and lines are written: lets them go. The next part's orders are numbered on
    * from this one's; only the count of lines is kept.
    */
   nextPart(): void {

@@ -351,8 +351,12 @@ async function buildIncrement(
     const customers = 'WHERE customer_id IN (SELECT customer_id FROM added_facts)';
     await db.run(`CREATE TABLE customer_days_before AS ${CUSTOMER_DAYS(customers)}`);
     await db.run('INSERT INTO facts SELECT * FROM added_facts ORDER BY sale_date');
+    // The periods as a list of constants: a filter the scans of the facts and the rollups prune row groups by.
+    const periods: Record<string, string> = {};
     for (const [column, key] of Object.entries(PERIODS)) {
-      await db.run(`CREATE TABLE added_${column} AS SELECT DISTINCT ${key} AS ${column} FROM added_facts`);
+      const found = await db.runAndReadAll(`SELECT DISTINCT ${key}::VARCHAR FROM added_facts`);
+      const days = found.getRows().map(([day]) => `'${day}'::DATE`);
+      periods[column] = days.length === 0 ? 'false' : `${column} IN (${days.join(', ')})`;
     }
     for (const { table, select, increment } of rollups) {
       if (increment === 'whole') {
@@ -369,13 +373,11 @@ async function buildIncrement(
           INSERT INTO ${table} SELECT * FROM customers_by_day_now ORDER BY sale_date;
           DROP TABLE customers_by_day_now`);
       } else {
-        const periods = `${increment} IN (SELECT ${increment} FROM added_${increment})`;
-        await db.run(`DELETE FROM ${table} WHERE ${periods}; INSERT INTO ${table} SELECT * FROM (${select}) WHERE ${periods}`);
+        const where = periods[increment];
+        await db.run(`DELETE FROM ${table} WHERE ${where}; INSERT INTO ${table} SELECT * FROM (${select}) WHERE ${where}`);
       }
     }
-    for (const table of ['added_facts', 'customer_days_before', ...Object.keys(PERIODS).map((c) => `added_${c}`)]) {
-      await db.run(`DROP TABLE ${table}`);
-    }
+    await db.run('DROP TABLE added_facts; DROP TABLE customer_days_before');
     for (const { table } of RECORD_TABLES) await db.run(`DROP TABLE new_${table}`);
     await db.run(`DELETE FROM snapshot; INSERT INTO snapshot ${SNAPSHOT_ROW(read)}`);
   } finally {
