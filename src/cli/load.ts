@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
+import { type SourceFormat, statFile } from '../load/1-bytes/file.js';
 import type { LoadMode } from '../load/index.js';
-import { type SourceFormat, statFile } from '../load/source.js';
 import { runRefresh } from '../refresh/refresh.js';
 import { sourceName } from '../refresh/source-path.js';
 import { runCommand } from './command.js';

@@ -1,41 +1,34 @@
-// The loader, a library first: the CLI, the refresh job and the API upload all call loadSales().
-// Streams a file through parse -> validate -> in-file bookkeeping -> COPY into staging, then applies it with
-// set-based SQL in ONE transaction: readers see the old data until the commit, and a failure changes nothing.
-// A first load (an empty database) streams straight into the final tables instead (fresh-load.ts).
+// The loader, a library first: the CLI, the refresh job and the API upload all call loadSales(). A file goes
+// through its stages, one folder each, in ONE transaction: readers see the old data until the commit, and a
+// failure changes nothing.
+//   1-bytes/    the file's bytes: checked readable, hashed, decoded; its start recognised as an earlier file's
+//   2-records/  bytes -> records with their line numbers: CSV, JSON, NDJSON; the header's columns
+//   3-rows/     records -> checked rows: the rules of semantics.md, for a row (validate-line.ts), across a
+//               file (file-state.ts) and in the counts (counts.ts)
+//   4-record/   checked rows -> the record in PostgreSQL: straight into the tables of an empty database
+//               (fresh-load.ts), or staged and applied set-based (staged-load.ts)
+// The parsing thread (parse-worker.ts) runs the first three stages on the second core; stream-rows.ts keeps
+// the in-file bookkeeping on this one and hands each row to the record's sink. After the commit, the
+// analytics snapshot is made from the record (src/snapshot/).
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { copyRows, copyValue } from '../db/copy.js';
 import { checkOut } from '../db/database.js';
 import { createOwnedDirectory } from '../owned-directory.js';
-import * as apply from './apply-sql.js';
-import { COPY_EARLIER_REJECTS, earlierLoad, REST_ORDERS_STORED, type VersionSource, withEarlier } from './earlier-load.js';
-import type { FileState } from './file-state.js';
-import { analyzeTables, FACT_TABLES, IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './fresh-load.js';
-import { LineSink, lineFigures } from './line-sink.js';
-import type { SourceFormat } from './source.js';
-import { rowsWritten, STALE_SHARE, TableStatistics } from './statistics.js';
-import { type LoadProgress, LoadTracker, type Statement, statements, step } from './steps.js';
-import type { StreamedFile, StreamOptions } from './stream-rows.js';
-import { localDay, type SaleLine } from './validate-line.js';
+import type { SourceFormat } from './1-bytes/file.js';
+import { type LoadCounts, type LoadMode, withEarlier } from './3-rows/counts.js';
+import { localDay } from './3-rows/validate-line.js';
+import * as apply from './4-record/apply-sql.js';
+import { COPY_EARLIER_REJECTS, earlierLoad, REST_ORDERS_STORED, type VersionSource } from './4-record/earlier-load.js';
+import { IS_EMPTY, loadIntoEmptyDatabase, lockBulkTables } from './4-record/fresh-load.js';
+import { applyStaged, stageDimensions, stageFile } from './4-record/staged-load.js';
+import { type LoadProgress, LoadTracker, statements, step } from './steps.js';
+import type { StreamedFile } from './stream-rows.js';
 
-export { InputFormatError } from './columns.js';
+export { InputFormatError } from './1-bytes/file.js';
+export type { LoadCounts, LoadMode } from './3-rows/counts.js';
 export type { LoadPhase, LoadProgress } from './steps.js';
-
-export type LoadMode = 'append' | 'replace';
-
-export interface LoadCounts {
-  /** Data rows read (blank lines excluded) = rejected + duplicates + inserted + updated + unchanged. */
-  read: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  duplicates: number;
-  rejected: number;
-  /** replace only: stored order lines that the file no longer has. */
-  deleted: number;
-}
 
 export interface LoadResult {
   counts: LoadCounts;
@@ -71,98 +64,6 @@ export class LoadBusyError extends Error {
 
 /** One load at a time across every process sharing the database (transaction-scoped advisory lock). */
 export const LOAD_LOCK_KEY = 7_304_112_001;
-
-/** Streams kept rows into stage_lines and rejected ones into refresh_rejects. */
-class StagingSink extends LineSink {
-  constructor(client: PoolClient, runId: number) {
-    super(client, runId, apply.COPY_LINES);
-  }
-
-  keep(line: number, row: SaleLine): void {
-    this.lines += `${line}\t${copyValue(row.orderCode)}\t${copyValue(row.productCode)}\t${lineFigures(row)}`;
-  }
-
-  async endPart(state: FileState): Promise<void> {
-    const v = copyValue;
-    await this.between(() =>
-      copyRows(
-        this.client,
-        apply.COPY_ORDERS,
-        state.orders(),
-        ([code, o]) => `${v(code)}\t${v(o.customerCode)}\t${v(o.region)}\t${v(o.paymentMethod)}\t${o.saleDate}\n`,
-      ),
-    );
-  }
-}
-
-async function stageDimensions(client: PoolClient, state: FileState): Promise<void> {
-  const v = copyValue;
-  await copyRows(client, apply.COPY_PRODUCTS, state.products(), ([code, p]) => `${v(code)}\t${v(p.name)}\t${v(p.category)}\n`);
-  await copyRows(
-    client,
-    apply.COPY_CUSTOMERS,
-    state.customers(),
-    ([code, c]) => `${v(code)}\t${v(c.name)}\t${v(c.email)}\t${v(c.address)}\n`,
-  );
-}
-
-/**
- * Upserts the file's orders and lines. Every reference they hold comes from an inner join on rows this
- * transaction has just upserted, so it is valid by construction; where the role may (a superuser, as on the
- * embedded server), the row-level foreign-key triggers are skipped for these two statements
- * (session_replication_role = replica): they were most of an append's time. Elsewhere they run as usual.
- */
-async function upsertFacts(exec: Statement, statistics: TableStatistics): Promise<void> {
-  const { superuser } = (await exec('check role', apply.IS_SUPERUSER)).rows[0] as { superuser: boolean };
-  if (superuser) await exec('skip row triggers', `SET LOCAL session_replication_role = replica`);
-  await statistics.wrote('orders', rowsWritten(await exec('upsert orders', apply.UPSERT_ORDERS)));
-  await statistics.wrote('order_items', rowsWritten(await exec('upsert order items', apply.UPSERT_ORDER_ITEMS)));
-  if (superuser) await exec('row triggers again', `SET LOCAL session_replication_role = origin`);
-}
-
-/**
- * Applies the staged file: dimensions, orders, order lines. Returns the counts and, when the load only adds
- * orders, the last order id before it (data_version.orders_added_after).
- */
-async function applyStaged(exec: Statement, state: FileState, mode: LoadMode, signal?: AbortSignal) {
-  await exec('drop superseded lines', apply.DROP_SUPERSEDED_LINES, [state.supersededLines]);
-  await exec('analyze staging', apply.ANALYZE_STAGING);
-  // Every step below is planned on statistics that hold for what it reads (statistics.ts).
-  const statistics = new TableStatistics(exec);
-  await statistics.checkBesideFile();
-  const stored = await statistics.estimate('order_items');
-  await exec('upsert dimensions', apply.UPSERT_DIMENSIONS);
-  await statistics.wrote('products', rowsWritten(await exec('upsert products', apply.UPSERT_PRODUCTS)));
-  await statistics.wrote('customers', rowsWritten(await exec('upsert customers', apply.UPSERT_CUSTOMERS)));
-  await exec('resolve incoming orders', apply.RESOLVE_INCOMING_ORDERS);
-  signal?.throwIfAborted();
-
-  await exec('classify lines', apply.CLASSIFY_LINES);
-  const classified = (await exec('count line changes', apply.COUNT_LINE_CHANGES)).rows[0] as Record<string, number>;
-  const counts = { inserted: classified.inserted, updated: classified.updated, unchanged: classified.unchanged, deleted: 0 };
-  let ordersAddedAfter: number | null = null;
-  if (counts.updated === 0) {
-    const adds = (await exec('check for new orders only', apply.NEW_ORDERS_ONLY)).rows[0];
-    if (adds.new_orders_only) ordersAddedAfter = Number(adds.last_order);
-  }
-  await upsertFacts(exec, statistics);
-  if (mode === 'replace') {
-    counts.deleted = (await exec('delete absent lines', apply.DELETE_ABSENT_LINES)).rowCount ?? 0;
-    await exec('delete orphans', apply.DELETE_ORPHANS);
-    // Only names, products and customers can have gone with no line deleted: the version still only adds orders.
-    if (counts.deleted > 0) ordersAddedAfter = null;
-  }
-  // A load that changes many of the stored lines leaves the statistics of what it changed, as autovacuum
-  // would: it may be off, and it would run after the commit, when the next load has been planned.
-  const changed = counts.inserted + counts.updated + counts.deleted;
-  if (changed > STALE_SHARE * stored) await exec('analyze', analyzeTables(FACT_TABLES));
-  return { counts, ordersAddedAfter };
-}
-
-/** Streams the file into the staging tables. */
-function stageFile(client: PoolClient, file: string, options: StreamOptions & { runId: number }): Promise<StreamedFile> {
-  return step(options, 'stream file into staging', () => new StagingSink(client, options.runId).stream(file, options));
-}
 
 /** What the stream counted: rows read, rejected, and superseded by a later row of their line key. */
 function streamedCounts(streamed: StreamedFile) {

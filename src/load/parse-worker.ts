@@ -4,12 +4,13 @@
 // (part-files.ts) sends the records of part 0 as it is read, then each other part's, validated as they are
 // read back, a 'part' message after each part but the last.
 import { parentPort, workerData } from 'node:worker_threads';
-import { type ColumnMap, mapColumns } from './columns.js';
-import type { SourceRecord } from './csv-records.js';
-import { PartWriter, partCount, partOf, readPart } from './part-files.js';
-import { BatchEncoder } from './row-codec.js';
-import { type EarlierFile, openRecordSource, type RecognisedStart, type SourceFormat } from './source.js';
-import { recordOrderCode, validateLine } from './validate-line.js';
+import type { EarlierFile, RecognisedStart, SourceFormat } from './1-bytes/file.js';
+import { type ColumnMap, mapColumns } from './2-records/columns.js';
+import type { SourceRecord } from './2-records/csv-records.js';
+import { PartWriter, partCount, partOf, readPart } from './2-records/part-files.js';
+import { BatchEncoder } from './2-records/row-codec.js';
+import { openRecordSource } from './2-records/source.js';
+import { recordOrderCode, validateLine } from './3-rows/validate-line.js';
 
 export interface ParseJob {
   file: string;

@@ -4,13 +4,12 @@
 // A file larger than ONE_PART_BYTES reaches the bookkeeping sorted into parts by order
 // (part-files.ts): the sink is told when each part is complete, and the state then lets its orders and lines go.
 import { Worker } from 'node:worker_threads';
-import { InputFormatError } from './columns.js';
-import { type Accepted, FileState } from './file-state.js';
+import { type EarlierFile, InputFormatError, type RecognisedStart, type SourceFormat } from './1-bytes/file.js';
+import { decodeBatch } from './2-records/row-codec.js';
+import { type Accepted, FileState } from './3-rows/file-state.js';
+import { localDay, type SaleLine } from './3-rows/validate-line.js';
 import type { ParseJob, ParseMessage } from './parse-worker.js';
-import { decodeBatch } from './row-codec.js';
-import type { EarlierFile, RecognisedStart, SourceFormat } from './source.js';
 import type { StepOptions } from './steps.js';
-import { localDay, type SaleLine } from './validate-line.js';
 
 export interface RowSink {
   /** A valid row, kept unless a later row of its line key supersedes it. */

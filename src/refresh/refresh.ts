@@ -3,8 +3,8 @@
 import fs from 'node:fs/promises';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import { type SourceFormat, sha256File } from '../load/1-bytes/file.js';
 import { InputFormatError, LoadBusyError, type LoadMode, type LoadProgress, type LoadResult, loadSales } from '../load/index.js';
-import { type SourceFormat, sha256File } from '../load/source.js';
 import type { SnapshotLimits } from '../snapshot/build.js';
 import { buildSnapshotApart } from '../snapshot/build-apart.js';
 import { claimRefresh } from './claim.js';

@@ -1,8 +1,8 @@
 // Run bookkeeping: every load is a row of refresh_runs, written outside the load's transaction so that
 // progress is visible while it runs and a failed run is recorded even though its data was rolled back.
 import type { Pool, PoolClient } from 'pg';
+import { storableText } from '../load/1-bytes/utf8.js';
 import type { LoadCounts, LoadMode, LoadPhase, LoadProgress } from '../load/index.js';
-import { storableText } from '../load/utf8.js';
 
 type Queryable = Pool | PoolClient;
 

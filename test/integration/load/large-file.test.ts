@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { type GeneratedLine, generateSales, writeSalesCsv } from '../../../src/generate/sales-generator.js';
-import { ONE_PART_BYTES, partCount } from '../../../src/load/part-files.js';
+import { ONE_PART_BYTES, partCount } from '../../../src/load/2-records/part-files.js';
 import { useTestDatabase } from '../../support/database.js';
 import { lineMoney, load, writeFile } from '../../support/sales-files.js';
 import { snapshotQuery } from '../../support/snapshot.js';

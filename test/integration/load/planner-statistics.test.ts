@@ -2,7 +2,7 @@
 // next load was planned on the old estimates.
 import { expect } from 'chai';
 import { generateSales } from '../../../src/generate/sales-generator.js';
-import { FACT_TABLES } from '../../../src/load/fresh-load.js';
+import { FACT_TABLES } from '../../../src/load/4-record/fresh-load.js';
 import { useTestDatabase } from '../../support/database.js';
 import { csvOf, load, writeFile } from '../../support/sales-files.js';
 

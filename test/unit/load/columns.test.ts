@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { BRIEF_HEADER } from '../../../src/generate/sales-generator.js';
-import { InputFormatError, mapColumns } from '../../../src/load/columns.js';
+import { InputFormatError } from '../../../src/load/1-bytes/file.js';
+import { mapColumns } from '../../../src/load/2-records/columns.js';
 
 describe('mapColumns', () => {
   it('matches names ignoring case, spaces, underscores and hyphens, in any order', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { InputFormatError } from '../../../src/load/columns.js';
-import { BARE_CR_REASON, CsvRecordReader, MAX_RECORD_CHARS, type SourceRecord } from '../../../src/load/csv-records.js';
+import { InputFormatError } from '../../../src/load/1-bytes/file.js';
+import { BARE_CR_REASON, CsvRecordReader, MAX_RECORD_CHARS, type SourceRecord } from '../../../src/load/2-records/csv-records.js';
 
 /** Feeds `text` in chunks of `size` characters, as a stream would. */
 function read(text: string, size = text.length): SourceRecord[] {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { canonicalDecimal, compareDecimal, isPlainDecimal, percentToFraction } from '../../../src/load/decimal.js';
+import { canonicalDecimal, compareDecimal, isPlainDecimal, percentToFraction } from '../../../src/load/3-rows/decimal.js';
 
 describe('decimal text', () => {
   it('accepts plain decimals only', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { FileState } from '../../../src/load/file-state.js';
-import type { SaleLine } from '../../../src/load/validate-line.js';
+import { FileState } from '../../../src/load/3-rows/file-state.js';
+import type { SaleLine } from '../../../src/load/3-rows/validate-line.js';
 
 function line(overrides: Partial<SaleLine> = {}): SaleLine {
   return {

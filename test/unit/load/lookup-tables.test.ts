@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { CodeTable } from '../../../src/load/code-table.js';
-import { KeyTable } from '../../../src/load/key-table.js';
+import { CodeTable } from '../../../src/load/3-rows/code-table.js';
+import { KeyTable } from '../../../src/load/3-rows/key-table.js';
 
 /** A deterministic sequence of pseudo-random integers (xorshift32). */
 function* integers(seed: number, count: number, below: number): Generator<number> {

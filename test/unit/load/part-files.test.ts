@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { SourceRecord } from '../../../src/load/csv-records.js';
-import { PartWriter, partOf, readPart } from '../../../src/load/part-files.js';
+import type { SourceRecord } from '../../../src/load/2-records/csv-records.js';
+import { PartWriter, partOf, readPart } from '../../../src/load/2-records/part-files.js';
 
 describe('part files', () => {
   it('give every code one part in range, and spread codes over all parts', () => {

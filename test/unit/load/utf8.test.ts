@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { storableText, Utf8Decoder, unstorableReasons } from '../../../src/load/utf8.js';
+import { storableText, Utf8Decoder, unstorableReasons } from '../../../src/load/1-bytes/utf8.js';
 
 /** Decodes `bytes` fed in chunks of `size`, as a stream would. */
 function decode(bytes: Buffer, size = bytes.length): string {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { BRIEF_HEADER } from '../../../src/generate/sales-generator.js';
-import { mapColumns } from '../../../src/load/columns.js';
-import { type SaleLine, validateLine } from '../../../src/load/validate-line.js';
+import { mapColumns } from '../../../src/load/2-records/columns.js';
+import { type SaleLine, validateLine } from '../../../src/load/3-rows/validate-line.js';
 
 const TODAY = '2026-11-25';
 const columns = mapColumns(BRIEF_HEADER);

@@ -1,5 +1,5 @@
 // The row validator: raw fields of one record in, a typed sale line or every reason it is refused out. Pure.
-import { COLUMN_NAMES, type ColumnKey, type ColumnMap } from './columns.js';
+import { COLUMN_NAMES, type ColumnKey, type ColumnMap } from '../2-records/columns.js';
 import { canonicalDecimal, compareDecimal, isPlainDecimal, percentToFraction } from './decimal.js';
 
 export interface SaleLine {

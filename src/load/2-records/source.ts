@@ -1,21 +1,23 @@
-// The reader: a file's bytes in, batches of records out, counting bytes and hashing them on the way.
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
-import fs from 'node:fs/promises';
-import path from 'node:path';
+// The reader: a file's bytes in (file.ts), batches of records out: CSV records, or JSON objects as records
+// under the header their first object's keys make.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { streamArray } from 'stream-json/streamers/stream-array.js';
 import withParser from 'stream-json/utils/with-parser.js';
-import { InputFormatError } from './columns.js';
+import {
+  CHUNK_BYTES,
+  detectFormat,
+  type EarlierFile,
+  InputFormatError,
+  type RecognisedStart,
+  recogniseStart,
+  type SourceFormat,
+  type SourceProgress,
+  statFile,
+} from '../1-bytes/file.js';
+import { Utf8Decoder, unstorableReasons } from '../1-bytes/utf8.js';
 import { CsvRecordReader, lineTooLong, MAX_RECORD_CHARS, type SourceRecord } from './csv-records.js';
-import { Utf8Decoder, unstorableReasons } from './utf8.js';
-
-export type SourceFormat = 'csv' | 'json' | 'ndjson';
-
-export interface SourceProgress {
-  bytesRead: number;
-  bytesTotal: number;
-}
 
 /** A source of records. The first CSV record is the header; JSON records carry their objects. */
 export interface RecordSource {
@@ -26,31 +28,6 @@ export interface RecordSource {
   recognised?: RecognisedStart;
   /** SHA-256 of the file's bytes, complete once the batches are exhausted. */
   sha256(): string;
-}
-
-// Node's default read size. Larger chunks made larger batches, whose records outlived the parsing thread's
-// young generation: with 1 MiB chunks its heap grew to ~130 MB and a first load of 1M rows peaked at ~535 MB
-// RSS; with 64 KiB at ~390 MB, at the same speed (measured with bench:load's file).
-const CHUNK_BYTES = 1 << 16;
-
-/** By extension; otherwise by the first character: '[' JSON array, '{' NDJSON, anything else CSV. */
-async function detectFormat(file: string): Promise<SourceFormat> {
-  const extension = path.extname(file).toLowerCase();
-  if (extension === '.csv') return 'csv';
-  if (extension === '.json') return 'json';
-  if (extension === '.ndjson' || extension === '.jsonl') return 'ndjson';
-  const handle = await fs.open(file);
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
-    const first = buffer
-      .subarray(0, bytesRead)
-      .toString('utf8')
-      .replace(/^\uFEFF/, '')
-      .trimStart()[0];
-    return first === '[' ? 'json' : first === '{' ? 'ndjson' : 'csv';
-  } finally {
-    await handle.close();
-  }
 }
 
 async function* csvBatches(chunks: AsyncIterable<Buffer>, start?: CsvStart): AsyncGenerator<SourceRecord[]> {
@@ -222,71 +199,11 @@ async function* jsonArrayBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<
   if (batch.length > 0) yield mapper.toRecords(batch);
 }
 
-function unreadable(file: string, error: NodeJS.ErrnoException): InputFormatError {
-  return new InputFormatError(`cannot read ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
-}
-
-/** A file that can be loaded, or an InputFormatError saying why not (named as the caller names it). */
-export async function statFile(file: string): Promise<Stats> {
-  const stat = await fs.stat(file).catch((error: NodeJS.ErrnoException) => {
-    throw unreadable(file, error);
-  });
-  if (!stat.isFile()) throw new InputFormatError(`${file} is not a file`);
-  await fs.access(file, fs.constants.R_OK).catch((error: NodeJS.ErrnoException) => {
-    throw unreadable(file, error);
-  });
-  return stat;
-}
-
-/** The SHA-256 of a file, hex; what a load of it would record as its checksum. */
-export async function sha256File(file: string): Promise<string> {
-  await statFile(file);
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK_BYTES })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** The file a version of the record was loaded from, as the next load looks for it at the start of its own. */
-export interface EarlierFile {
-  sha256: string;
-  bytes: number;
-  format: SourceFormat;
-}
-
-/** A file's start that holds an earlier file's bytes, up to one of its line ends. */
-export interface RecognisedStart {
-  bytes: number;
-  /** Its physical lines: the first record after it starts on line `lines + 1`. */
-  lines: number;
-}
-
 interface CsvStart {
   /** The file's header record, read from its first line. */
   header: SourceRecord;
   /** The line the records after the recognised start begin on. */
   firstLine: number;
-}
-
-const PREFIX_CHUNK_BYTES = 1 << 20;
-
-/**
- * Whether `file` begins with the earlier file's bytes (its length and SHA-256), ending with a line end: read
- * once, hashed and its line ends counted, at the speed of the disk. The hash goes on over the rest.
- */
-async function recogniseStart(file: string, earlier: EarlierFile, hash: Hash): Promise<RecognisedStart | undefined> {
-  if (earlier.bytes === 0) return undefined;
-  let bytes = 0;
-  let lines = 0;
-  let last = -1;
-  for await (const chunk of createReadStream(file, { end: earlier.bytes - 1, highWaterMark: PREFIX_CHUNK_BYTES })) {
-    const piece = chunk as Buffer;
-    hash.update(piece);
-    bytes += piece.length;
-    for (let i = piece.indexOf(10); i !== -1; i = piece.indexOf(10, i + 1)) lines++;
-    last = piece[piece.length - 1];
-  }
-  if (bytes !== earlier.bytes || last !== 10 || hash.copy().digest('hex') !== earlier.sha256) return undefined;
-  return { bytes, lines };
 }
 
 /** The first record of a CSV file: its header. */

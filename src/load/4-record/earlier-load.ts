@@ -11,11 +11,11 @@
 //   an unterminated quote reads on into the next lines, and "after the day of the load" changes with the day.
 //   An earlier load with such rejects is not taken as the start.
 
-import { UNTERMINATED_QUOTE } from './csv-records.js';
-import type { LoadCounts, LoadMode } from './index.js';
-import type { EarlierFile } from './source.js';
-import type { Statement } from './steps.js';
-import { AFTER_THE_LOAD_DAY } from './validate-line.js';
+import type { EarlierFile } from '../1-bytes/file.js';
+import { UNTERMINATED_QUOTE } from '../2-records/csv-records.js';
+import type { LoadCounts, LoadMode } from '../3-rows/counts.js';
+import { AFTER_THE_LOAD_DAY } from '../3-rows/validate-line.js';
+import type { Statement } from '../steps.js';
 
 /** What a version was loaded from: data_version.source. */
 export interface VersionSource extends EarlierFile {
@@ -56,16 +56,3 @@ export const REST_ORDERS_STORED = `SELECT EXISTS (SELECT FROM stage_orders s JOI
 /** The rejects of the recognised start are the earlier load's: $1 this run, $2 the earlier one. */
 export const COPY_EARLIER_REJECTS = `
 INSERT INTO refresh_rejects (run_id, line, reasons, raw) SELECT $1, line, reasons, raw FROM refresh_rejects WHERE run_id = $2`;
-
-/** The counts of the whole file: the start's rows as the earlier load counted them, every kept line unchanged, and the rest's. */
-export function withEarlier(earlier: LoadCounts, rest: LoadCounts): LoadCounts {
-  return {
-    read: earlier.read + rest.read,
-    inserted: rest.inserted,
-    updated: rest.updated,
-    unchanged: earlier.inserted + earlier.updated + earlier.unchanged + rest.unchanged,
-    duplicates: earlier.duplicates + rest.duplicates,
-    rejected: earlier.rejected + rest.rejected,
-    deleted: rest.deleted,
-  };
-}

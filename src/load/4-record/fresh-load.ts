@@ -4,12 +4,12 @@
 // before the commit (one sort per index, one set-based pass per foreign key). Each part's orders follow it;
 // products and customers follow the file.
 import type { PoolClient } from 'pg';
-import { copyText, copyValue } from '../db/copy.js';
-import type { Accepted, FileState } from './file-state.js';
+import { copyText, copyValue } from '../../db/copy.js';
+import type { Accepted, FileState } from '../3-rows/file-state.js';
+import type { SaleLine } from '../3-rows/validate-line.js';
+import { type Statement, type StepOptions, step } from '../steps.js';
+import type { StreamedFile, StreamOptions } from '../stream-rows.js';
 import { LineSink, lineFigures } from './line-sink.js';
-import { type Statement, type StepOptions, step } from './steps.js';
-import type { StreamedFile, StreamOptions } from './stream-rows.js';
-import type { SaleLine } from './validate-line.js';
 
 /** The record's tables that hold the file's rows (the small name tables aside). */
 export const FACT_TABLES = ['orders', 'order_items', 'products', 'customers'];

@@ -1,5 +1,6 @@
 // Maps a file's header to the brief's columns: names compared lower-cased without spaces, '_' and '-'.
-import { unstorableReasons } from './utf8.js';
+import { InputFormatError } from '../1-bytes/file.js';
+import { unstorableReasons } from '../1-bytes/utf8.js';
 
 export const REQUIRED_COLUMNS = {
   orderId: 'Order ID',
@@ -23,11 +24,6 @@ export const OPTIONAL_COLUMNS = { unitCost: 'Unit Cost' } as const;
 
 export type ColumnKey = keyof typeof REQUIRED_COLUMNS | keyof typeof OPTIONAL_COLUMNS;
 export const COLUMN_NAMES: Record<ColumnKey, string> = { ...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS };
-
-/** A file-level problem: the load fails before any row is read and changes nothing. */
-export class InputFormatError extends Error {
-  override name = 'InputFormatError';
-}
 
 export function normalizeColumnName(name: string): string {
   return name.toLowerCase().replace(/[\s_-]+/g, '');

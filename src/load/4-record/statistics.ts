@@ -5,7 +5,7 @@
 // commits; so the load ANALYZEs a table inside its transaction, before the next step reads it, whenever it
 // has written more of it than a tenth of what the planner believed it held. ANALYZE reads a sample of fixed
 // size (30,000 rows at the default statistics target): well under a second at 10M lines.
-import type { Statement } from './steps.js';
+import type { Statement } from '../steps.js';
 
 /** The stored tables the load's steps read, each with the staging table whose rows a load brings to it. */
 export const STORED_TABLES = {

@@ -2,8 +2,8 @@
 // Written here rather than taken from a library: the loader needs, for every record, the physical line it
 // starts on and its exact raw text (for the rejects table), at a speed no slower than PostgreSQL's own COPY.
 // Lines without a quote (almost all of them) take a fast path through String#split.
-import { InputFormatError } from './columns.js';
-import { unstorableReasons } from './utf8.js';
+import { InputFormatError } from '../1-bytes/file.js';
+import { unstorableReasons } from '../1-bytes/utf8.js';
 
 export interface SourceRecord {
   /** Physical line number of the record's first line; the header is line 1. */

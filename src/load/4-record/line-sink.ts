@@ -2,11 +2,11 @@
 // into order_items on a first load, into a staging table otherwise), each rejected row into refresh_rejects,
 // written between two batches (a connection runs one COPY at a time).
 import type { PoolClient } from 'pg';
-import { CopyWriter, copyText, copyTextArray, copyValue } from '../db/copy.js';
-import type { Accepted, FileState } from './file-state.js';
-import { type RowSink, type StreamedFile, type StreamOptions, streamRows } from './stream-rows.js';
-import { storableText } from './utf8.js';
-import type { SaleLine } from './validate-line.js';
+import { CopyWriter, copyText, copyTextArray, copyValue } from '../../db/copy.js';
+import { storableText } from '../1-bytes/utf8.js';
+import type { Accepted, FileState } from '../3-rows/file-state.js';
+import type { SaleLine } from '../3-rows/validate-line.js';
+import { type RowSink, type StreamedFile, type StreamOptions, streamRows } from '../stream-rows.js';
 
 const COPY_REJECTS = `COPY refresh_rejects (run_id, line, reasons, raw) FROM STDIN`;
 
