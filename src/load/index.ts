@@ -104,7 +104,7 @@ export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptio
     const { empty } = (await exec('check for data', IS_EMPTY)).rows[0] as { empty: boolean };
     let streamed: StreamedFile;
     let counts: LoadCounts;
-    let ordersAddedAfter: number | null = null;
+    let changes: { orders: number; onlyAdded: boolean } | null = null;
     const fresh = empty && (await lockBulkTables(exec));
     if (fresh) {
       streamed = await loadIntoEmptyDatabase(client, exec, file, options);
@@ -122,7 +122,7 @@ export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptio
       // The rest of a recognised file adds to what its start made, in either mode (earlier-load.ts).
       const applied = await applyStaged(exec, streamed.state, streamed.recognised ? 'append' : options.mode, options.signal);
       counts = { ...streamedCounts(streamed), ...applied.counts };
-      ordersAddedAfter = applied.ordersAddedAfter;
+      changes = applied.changes;
       if (streamed.recognised && earlier) {
         await exec("copy the start's rejects", COPY_EARLIER_REJECTS, [options.runId, earlier.runId]);
         counts = withEarlier(earlier.source.counts, counts);
@@ -130,7 +130,13 @@ export async function loadSales(pool: Pool, file: string, loadOptions: LoadOptio
     }
     const { sha256, bytes, format } = streamed;
     const source: VersionSource = { sha256, bytes, format, day: today, counts, whole: fresh || options.mode === 'replace' };
-    const bumped = await exec('bump data version', apply.BUMP_DATA_VERSION, [options.runId, source, ordersAddedAfter]);
+    await exec('forget older changes', apply.FORGET_OLDER_CHANGES);
+    const bumped = await exec('bump data version', apply.BUMP_DATA_VERSION, [
+      options.runId,
+      source,
+      changes?.orders ?? null,
+      changes?.onlyAdded ?? null,
+    ]);
     options.signal?.throwIfAborted();
     await client.query('COMMIT');
     return {

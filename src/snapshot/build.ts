@@ -3,10 +3,11 @@
 // rollups (rollups.ts). Read from PostgreSQL in one snapshot-isolated transaction, so every table is of the
 // same version; written under a temporary name, checkpointed and closed, then published by a link: a file
 // a server has open is never written or replaced.
-// A version that only added orders to the one before it (data_version.orders_added_after), whose snapshot is
-// published here, is made from a copy of that snapshot: the new orders' facts are added and the rollups'
-// rows they fall in made again. Anything else is built whole: a version that changed or removed stored lines,
-// a product moved to another category (every fact of it changes), or figures that need wider decimals.
+// A version whose load recorded the orders it changed (data_version.changed_orders, version_orders), and whose
+// previous snapshot is published here, is made from a copy of that snapshot: those orders' facts are made
+// again, and each rollup's rows of the periods they fall in (rollups.ts). Anything else is built whole: a
+// first load, a change of most of the record, a product moved to another category (every fact of it
+// changes), or figures that need other decimals than the previous snapshot's.
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -46,7 +47,13 @@ const MAX_PRECISION = 38;
  * The tables read from the record, as PostgreSQL holds them: the query it runs, and the columns with their
  * DuckDB types (PRICE, DISCOUNT, SHIPPING and UNIT_COST stand for this version's exact decimals of each).
  */
-const RECORD_TABLES = [
+interface RecordTable {
+  table: string;
+  query: string;
+  columns: Record<string, string>;
+}
+
+const RECORD_TABLES: RecordTable[] = [
   {
     table: 'items',
     query: 'SELECT order_id, product_id, quantity, unit_price, discount, shipping_cost, unit_cost FROM order_items',
@@ -195,7 +202,7 @@ interface RecordRead {
 const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /** Reads `tables` of the record into `work` as CSV files, in the caller's transaction. */
-async function readTables(client: PoolClient, work: string, tables: typeof RECORD_TABLES, where: Record<string, string> = {}) {
+async function readTables(client: PoolClient, work: string, tables: RecordTable[], where: Record<string, string> = {}) {
   for (const { table, query } of tables) await copyOut(client, `${query} ${where[table] ?? ''}`, path.join(work, `${table}.csv`));
 }
 
@@ -204,7 +211,7 @@ async function loadTables(
   db: DuckDBConnection,
   work: string,
   types: Record<string, string>,
-  tables: typeof RECORD_TABLES,
+  tables: Pick<RecordTable, 'table' | 'columns'>[],
   prefix = '',
 ) {
   for (const { table, columns } of tables) {
@@ -273,22 +280,31 @@ async function buildWhole(client: PoolClient, work: string, building: string, li
   return read.version;
 }
 
-/** The tables an increment reads whole: the dimensions, which a load may rename or add to. */
+/** The tables an increment reads whole: the dimensions, which a load may rename, add to or remove from. */
 const DIMENSIONS = RECORD_TABLES.filter(({ table }) => table !== 'items' && table !== 'orders');
-/** The tables an increment reads the added orders of. */
-const ADDED = RECORD_TABLES.filter(({ table }) => table === 'items' || table === 'orders');
+/** The tables an increment reads the changed orders of. */
+const CHANGED = RECORD_TABLES.filter(({ table }) => table === 'items' || table === 'orders');
 
-/** The keys of the periods the added facts fall in, per period column. */
+/** The keys of the periods a fact falls in, per period column. */
 const PERIODS: Record<string, string> = {
   sale_date: 'sale_date',
   month: `date_trunc('month', sale_date)::DATE`,
   year: `date_trunc('year', sale_date)::DATE`,
 };
 
+/** The bounds a snapshot was built for (its own row); undefined for a snapshot of an earlier build that kept none. */
+async function snapshotBounds(db: DuckDBConnection): Promise<FigureBounds | undefined> {
+  const reader = await db
+    .runAndReadAll('SELECT lines::DOUBLE AS lines, price, discount, shipping, unit_cost, digits FROM snapshot')
+    .catch(() => undefined);
+  return reader?.getRowObjects()[0] as unknown as FigureBounds | undefined;
+}
+
 /**
- * The snapshot of the record's current version as the previous version's plus the orders added since, written
- * as `building`; undefined when it must be built whole (the version did not only add orders, the previous
- * snapshot is not here or does not open, a product changed category, or the figures need wider decimals).
+ * The snapshot of the record's current version as the previous version's with the facts of the orders that
+ * the version changed made again, written as `building`; undefined when it must be built whole (the load did
+ * not record what it changed, the previous snapshot is not here or does not open, a product changed category,
+ * or the figures need other decimals).
  */
 async function buildIncrement(
   client: PoolClient,
@@ -297,38 +313,28 @@ async function buildIncrement(
   building: string,
   limits: SnapshotLimits,
 ): Promise<number | undefined> {
-  let read: RecordRead;
+  let version: number;
+  let onlyAdded: boolean;
+  let read: FigureBounds;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const { rows } = await client.query('SELECT version, orders_added_after FROM data_version');
-    const version = Number(rows[0].version);
-    const after = rows[0].orders_added_after === null ? undefined : Number(rows[0].orders_added_after);
-    const previous = snapshotFile(directory, version - 1);
-    if (
-      after === undefined ||
-      !(await fs.copyFile(previous, building).then(
-        () => true,
-        () => false,
-      ))
-    ) {
+    const { rows } = await client.query('SELECT version, changed_orders, only_added FROM data_version');
+    version = Number(rows[0].version);
+    onlyAdded = rows[0].only_added === true;
+    const copied = await fs.copyFile(snapshotFile(directory, version - 1), building).then(
+      () => true,
+      () => false,
+    );
+    if (rows[0].changed_orders === null || !copied) {
       await client.query('ROLLBACK');
       return undefined;
     }
-    const where = `WHERE order_id > ${after}`;
-    const added = (await client.query(FIGURE_BOUNDS(where))).rows[0] as FigureBounds;
-    const before = await previousBounds(building, work, limits);
-    if (!before) {
-      await client.query('ROLLBACK');
-      return undefined;
-    }
-    const bounds = addBounds(before, added);
-    const types = figureTypes(bounds);
-    if (JSON.stringify(types) !== JSON.stringify(figureTypes(before))) {
-      await client.query('ROLLBACK');
-      return undefined;
-    }
-    read = { version, bounds, types };
-    await readTables(client, work, ADDED, { items: where, orders: where });
+    const changed = `SELECT order_id FROM version_orders WHERE version = ${version}`;
+    const where = `WHERE order_id IN (${changed})`;
+    // Lines only added: the previous bounds still hold, widened by the changed orders' lines. Else read whole.
+    read = (await client.query(FIGURE_BOUNDS(onlyAdded ? where : ''))).rows[0];
+    await copyOut(client, changed, path.join(work, 'changed.csv'));
+    await readTables(client, work, CHANGED, { items: where, orders: where });
     await readTables(client, work, DIMENSIONS);
     await client.query('COMMIT');
   } catch (error) {
@@ -336,29 +342,49 @@ async function buildIncrement(
     throw error;
   }
 
-  const instance = await openBuilding(building, work, limits);
+  const instance = await openBuilding(building, work, limits).catch(() => undefined);
+  if (!instance) return undefined;
   const db = await instance.connect();
   try {
-    await loadTables(db, work, read.types, RECORD_TABLES, 'new_');
+    const before = await snapshotBounds(db);
+    if (!before) return undefined;
+    await loadTables(db, work, {}, [{ table: 'changed', columns: { order_id: 'INTEGER' } }]);
+    const removed = Number(
+      (
+        await db.runAndReadAll('SELECT count(*)::DOUBLE FROM facts WHERE order_id IN (SELECT order_id FROM changed)')
+      ).getRows()[0][0],
+    );
+    const bounds = onlyAdded ? { ...addBounds(before, read), lines: before.lines - removed + read.lines } : read;
+    const types = figureTypes(bounds);
+    if (JSON.stringify(types) !== JSON.stringify(figureTypes(before))) return undefined;
+
+    await loadTables(db, work, types, RECORD_TABLES, 'new_');
     const recategorised = await db.runAndReadAll(
       'SELECT count(*)::INTEGER FROM new_products n JOIN products p USING (product_id) WHERE n.category_id <> p.category_id',
     );
     if (recategorised.getRows()[0][0] !== 0) return undefined;
     for (const { table } of DIMENSIONS) await db.run(`DELETE FROM ${table}; INSERT INTO ${table} SELECT * FROM new_${table}`);
-    await db.run(`CREATE TABLE added_facts AS ${FACTS(read.types.MONEY, { items: 'new_items', orders: 'new_orders' })}`);
-    const rollups = snapshotRollups(read.types.TOTAL);
-    // The customers whose days change, as they were: their difference corrects customers_by_day.
-    const customers = 'WHERE customer_id IN (SELECT customer_id FROM added_facts)';
+    await db.run(`CREATE TABLE added_facts AS ${FACTS(types.MONEY, { items: 'new_items', orders: 'new_orders' })}`);
+    await db.run(
+      `CREATE TABLE removed_facts AS SELECT sale_date, customer_id FROM facts WHERE order_id IN (SELECT order_id FROM changed)`,
+    );
+    // The customers whose days change, and their days as they were: the difference corrects customers_by_day.
+    await db.run(`CREATE TABLE changed_customers AS
+      SELECT customer_id FROM added_facts UNION SELECT customer_id FROM removed_facts`);
+    const customers = 'WHERE customer_id IN (SELECT customer_id FROM changed_customers)';
     await db.run(`CREATE TABLE customer_days_before AS ${CUSTOMER_DAYS(customers)}`);
-    await db.run('INSERT INTO facts SELECT * FROM added_facts ORDER BY sale_date');
     // The periods as a list of constants: a filter the scans of the facts and the rollups prune row groups by.
     const periods: Record<string, string> = {};
     for (const [column, key] of Object.entries(PERIODS)) {
-      const found = await db.runAndReadAll(`SELECT DISTINCT ${key}::VARCHAR FROM added_facts`);
+      const found = await db.runAndReadAll(
+        `SELECT DISTINCT ${key}::VARCHAR FROM (SELECT sale_date FROM added_facts UNION ALL SELECT sale_date FROM removed_facts)`,
+      );
       const days = found.getRows().map(([day]) => `'${day}'::DATE`);
       periods[column] = days.length === 0 ? 'false' : `${column} IN (${days.join(', ')})`;
     }
-    for (const { table, select, increment } of rollups) {
+    await db.run('DELETE FROM facts WHERE order_id IN (SELECT order_id FROM changed)');
+    await db.run('INSERT INTO facts SELECT * FROM added_facts ORDER BY sale_date');
+    for (const { table, select, increment } of snapshotRollups(types.TOTAL)) {
       if (increment === 'whole') {
         await db.run(`DELETE FROM ${table}; INSERT INTO ${table} ${select}`);
       } else if (increment === 'customer days') {
@@ -374,34 +400,19 @@ async function buildIncrement(
           DROP TABLE customers_by_day_now`);
       } else {
         const where = periods[increment];
-        await db.run(`DELETE FROM ${table} WHERE ${where}; INSERT INTO ${table} SELECT * FROM (${select}) WHERE ${where}`);
+        await db.run(
+          `DELETE FROM ${table} WHERE ${where}; INSERT INTO ${table} SELECT * FROM (${select}) WHERE ${where} ORDER BY ${increment}`,
+        );
       }
     }
-    await db.run('DROP TABLE added_facts; DROP TABLE customer_days_before');
+    for (const table of ['changed', 'added_facts', 'removed_facts', 'changed_customers', 'customer_days_before']) {
+      await db.run(`DROP TABLE ${table}`);
+    }
     for (const { table } of RECORD_TABLES) await db.run(`DROP TABLE new_${table}`);
-    await db.run(`DELETE FROM snapshot; INSERT INTO snapshot ${SNAPSHOT_ROW(read)}`);
+    await db.run(`DELETE FROM snapshot; INSERT INTO snapshot ${SNAPSHOT_ROW({ version, bounds, types })}`);
+    return version;
   } finally {
     await finish(instance, db);
-  }
-  return read.version;
-}
-
-/** The bounds the previous snapshot (copied to `file`) was built for; undefined when it does not open or has none. */
-async function previousBounds(file: string, work: string, limits: SnapshotLimits): Promise<FigureBounds | undefined> {
-  try {
-    const instance = await openBuilding(file, work, limits);
-    try {
-      const db = await instance.connect();
-      const reader = await db.runAndReadAll(
-        'SELECT lines::DOUBLE AS lines, price, discount, shipping, unit_cost, digits FROM snapshot',
-      );
-      db.closeSync();
-      return reader.getRowObjects()[0] as unknown as FigureBounds;
-    } finally {
-      instance.closeSync();
-    }
-  } catch {
-    return undefined;
   }
 }
 

@@ -98,15 +98,6 @@ SELECT count(*) FILTER (WHERE change = 'inserted') AS inserted,
        (SELECT count(*) FROM stage_lines) - count(*) AS unchanged
 FROM changed_lines`;
 
-/**
- * Before the upsert, of a load that updates no stored line: the last order id, and whether every changed line
- * is of a new order (the load then only adds orders numbered above it: data_version.orders_added_after).
- */
-export const NEW_ORDERS_ONLY = `
-SELECT coalesce(max(order_id), 0) AS last_order,
-       NOT EXISTS (SELECT FROM changed_lines s JOIN orders o ON o.code = s.order_code) AS new_orders_only
-FROM orders`;
-
 export const IS_SUPERUSER = `SELECT current_setting('is_superuser') = 'on' AS superuser`;
 
 /**
@@ -136,14 +127,34 @@ ON CONFLICT (order_id, product_id) DO UPDATE
 SET quantity = excluded.quantity, unit_price = excluded.unit_price, discount = excluded.discount,
     shipping_cost = excluded.shipping_cost, unit_cost = excluded.unit_cost, attributes = excluded.attributes`;
 
-/** replace: the database keeps exactly the file's content. Returns the number of order lines deleted. */
-export const DELETE_ABSENT_LINES = `
+// The orders a version changes, for its snapshot (version_orders): kept for the newest version only. Rows of
+// the version being made are those of the one after the current; a build of the current one may still read its own.
+export const FORGET_OLDER_CHANGES = `DELETE FROM version_orders WHERE version < (SELECT version FROM data_version)`;
+
+/** After the upsert (new orders have their ids): the orders of the changed lines. */
+export const RECORD_CHANGED_ORDERS = `
+INSERT INTO version_orders (version, order_id)
+SELECT (SELECT version + 1 FROM data_version), o.order_id FROM orders o WHERE o.code IN (SELECT order_code FROM changed_lines)`;
+
+const ABSENT_LINES = `
 DELETE FROM order_items i
 WHERE NOT EXISTS (
   SELECT FROM stage_lines s
   JOIN orders o ON o.code = s.order_code
   JOIN products p ON p.code = s.product_code
   WHERE o.order_id = i.order_id AND p.product_id = i.product_id)`;
+
+/** replace: the database keeps exactly the file's content. Returns the number of order lines deleted. */
+export const DELETE_ABSENT_LINES = ABSENT_LINES;
+
+/** The same, recording the orders of the deleted lines; returns how many lines and how many new orders recorded. */
+export const DELETE_ABSENT_LINES_RECORDED = `
+WITH deleted AS (${ABSENT_LINES} RETURNING i.order_id),
+recorded AS (
+  INSERT INTO version_orders (version, order_id)
+  SELECT DISTINCT (SELECT version + 1 FROM data_version), order_id FROM deleted
+  ON CONFLICT DO NOTHING RETURNING order_id)
+SELECT (SELECT count(*) FROM deleted)::integer AS deleted, (SELECT count(*) FROM recorded)::integer AS recorded`;
 
 export const DELETE_ORPHANS = `
 DELETE FROM orders o WHERE NOT EXISTS (SELECT FROM stage_orders s WHERE s.code = o.code);
@@ -153,7 +164,10 @@ DELETE FROM categories c WHERE NOT EXISTS (SELECT FROM products p WHERE p.catego
 DELETE FROM regions r WHERE NOT EXISTS (SELECT FROM orders o WHERE o.region_id = r.region_id);
 DELETE FROM payment_methods m WHERE NOT EXISTS (SELECT FROM orders o WHERE o.payment_method_id = m.payment_method_id)`;
 
-/** $1: the run this load is recorded under; $2: the file it read; $3: the last order id before it, when it only added orders. */
+/**
+ * $1: the run this load is recorded under; $2: the file it read; $3: the orders it changed, as recorded in
+ * version_orders (null: not recorded); $4: whether it only added lines.
+ */
 export const BUMP_DATA_VERSION = `
-UPDATE data_version SET version = version + 1, loaded_at = now(), run_id = $1, source = $2, orders_added_after = $3
+UPDATE data_version SET version = version + 1, loaded_at = now(), run_id = $1, source = $2, changed_orders = $3, only_added = $4
 RETURNING version`;

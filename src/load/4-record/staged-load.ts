@@ -63,8 +63,14 @@ async function upsertFacts(exec: Statement, statistics: TableStatistics): Promis
 }
 
 /**
- * Applies the staged file: dimensions, orders, order lines. Returns the counts and, when the load only adds
- * orders, the last order id before it (data_version.orders_added_after).
+ * A load that changes more than this share of the stored lines does not record the orders it changes: its
+ * snapshot is built whole, as an increment would make most of it again.
+ */
+const RECORDED_SHARE = 0.5;
+
+/**
+ * Applies the staged file: dimensions, orders, order lines. Returns the counts and, unless the change is too
+ * large to be worth it, how many orders it changed, recorded in version_orders for the snapshot.
  */
 export async function applyStaged(exec: Statement, state: FileState, mode: LoadMode, signal?: AbortSignal) {
   await exec('drop superseded lines', apply.DROP_SUPERSEDED_LINES, [state.supersededLines]);
@@ -82,23 +88,31 @@ export async function applyStaged(exec: Statement, state: FileState, mode: LoadM
   await exec('classify lines', apply.CLASSIFY_LINES);
   const classified = (await exec('count line changes', apply.COUNT_LINE_CHANGES)).rows[0] as Record<string, number>;
   const counts = { inserted: classified.inserted, updated: classified.updated, unchanged: classified.unchanged, deleted: 0 };
-  let ordersAddedAfter: number | null = null;
-  if (counts.updated === 0) {
-    const adds = (await exec('check for new orders only', apply.NEW_ORDERS_ONLY)).rows[0];
-    if (adds.new_orders_only) ordersAddedAfter = Number(adds.last_order);
-  }
   await upsertFacts(exec, statistics);
+  const small = (lines: number) => lines <= RECORDED_SHARE * stored;
+  let changedOrders: number | null = null;
+  if (small(counts.inserted + counts.updated)) {
+    changedOrders = (await exec('record changed orders', apply.RECORD_CHANGED_ORDERS)).rowCount ?? 0;
+  }
   if (mode === 'replace') {
-    counts.deleted = (await exec('delete absent lines', apply.DELETE_ABSENT_LINES)).rowCount ?? 0;
+    // The stored lines that the file does not have, as far as the statistics tell before they are deleted.
+    const absent = Math.max(0, stored - counts.unchanged - counts.updated);
+    if (changedOrders !== null && small(counts.inserted + counts.updated + absent)) {
+      const { deleted, recorded } = (await exec('delete absent lines', apply.DELETE_ABSENT_LINES_RECORDED)).rows[0];
+      counts.deleted = deleted;
+      changedOrders += recorded;
+    } else {
+      counts.deleted = (await exec('delete absent lines', apply.DELETE_ABSENT_LINES)).rowCount ?? 0;
+      changedOrders = null;
+    }
     await exec('delete orphans', apply.DELETE_ORPHANS);
-    // Only names, products and customers can have gone with no line deleted: the version still only adds orders.
-    if (counts.deleted > 0) ordersAddedAfter = null;
   }
   // A load that changes many of the stored lines leaves the statistics of what it changed, as autovacuum
   // would: it may be off, and it would run after the commit, when the next load has been planned.
   const changed = counts.inserted + counts.updated + counts.deleted;
   if (changed > STALE_SHARE * stored) await exec('analyze', analyzeTables(FACT_TABLES));
-  return { counts, ordersAddedAfter };
+  const onlyAdded = counts.updated === 0 && counts.deleted === 0;
+  return { counts, changes: changedOrders === null ? null : { orders: changedOrders, onlyAdded } };
 }
 
 /** Streams the file into the staging tables. */

@@ -1,11 +1,12 @@
-// A version that only adds orders gets its snapshot from the previous one (build.ts): every table of it must
-// be, row for row and type for type, what a whole build of the same version makes; anything else is built whole.
+// A version whose load recorded the orders it changed gets its snapshot from the previous one (build.ts): every
+// table of it must be, row for row and type for type, what a whole build of the same version makes.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { expect } from 'chai';
 import { type GeneratedLine, generateSales } from '../../../src/generate/sales-generator.js';
+import type { LoadMode } from '../../../src/load/index.js';
 import { type BuiltSnapshot, buildSnapshot } from '../../../src/snapshot/build.js';
 import { useTestDatabase } from '../../support/database.js';
 import { csvOf, load, TEST_ANALYTICS_LIMITS, writeFile } from '../../support/sales-files.js';
@@ -46,7 +47,7 @@ async function differences(built: string, whole: string): Promise<string[]> {
   }
 }
 
-describe('a snapshot made from the previous version and the orders added since', () => {
+describe('a snapshot made from the previous version and the orders changed since', () => {
   const db = useTestDatabase({ each: true });
   let directory: string;
   let wholeDirectory: string;
@@ -60,8 +61,8 @@ describe('a snapshot made from the previous version and the orders added since',
     await fs.rm(wholeDirectory, { recursive: true, force: true });
   });
 
-  async function loadAndBuild(lines: GeneratedLine[]): Promise<BuiltSnapshot> {
-    const { run } = await load(db().pool, await writeFile(csvOf(lines, withCosts)));
+  async function loadAndBuild(lines: GeneratedLine[], mode: LoadMode = 'append'): Promise<BuiltSnapshot> {
+    const { run } = await load(db().pool, await writeFile(csvOf(lines, withCosts)), mode);
     expect(run.status, run.error ?? '').to.equal('succeeded');
     return buildSnapshot(db().pool, directory, limits);
   }
@@ -110,11 +111,34 @@ describe('a snapshot made from the previous version and the orders added since',
     await expectAsWhole(again);
   });
 
-  it('builds whole when a stored line changes', async () => {
+  it('makes again the facts of orders whose lines changed, moved day or customer, or were removed', async () => {
     const lines = history();
     await loadAndBuild(lines);
-    const built = await loadAndBuild([{ ...lines[0], quantity: lines[0].quantity + 1 }]);
-    expect(built.made).to.equal('whole');
+    const [first, second, third] = lines;
+    const changed = await loadAndBuild([
+      { ...first, quantity: first.quantity + 1 },
+      { ...second, dateOfSale: '2025-01-15' }, // the order's day, for all its lines
+      { ...third, customerId: 'C-MOVED' },
+    ]);
+    expect(changed).to.include({ made: 'increment' });
+    await expectAsWhole(changed);
+    // A replace by most of the file: the orders of the lines it leaves out lose them.
+    const kept = lines.filter((line) => !line.orderId.endsWith('7'));
+    const replaced = await loadAndBuild(kept, 'replace');
+    expect(replaced).to.include({ made: 'increment' });
+    await expectAsWhole(replaced);
+  });
+
+  it('builds whole when the load changed most of the record, or no line of the finest figure is left', async () => {
+    const lines = history();
+    await loadAndBuild(lines);
+    expect((await loadAndBuild(lines.map((line) => ({ ...line, quantity: line.quantity + 1 })))).made).to.equal('whole');
+    const [order] = [...generateSales({ rows: 1, seed: 6, firstOrder: 992_000, extraColumns: true })];
+    expect((await loadAndBuild([{ ...order, unitPrice: '10.12345' }])).made).to.equal('whole');
+    // The one price of five places is corrected: the version's prices need four fewer.
+    const corrected = await loadAndBuild([{ ...order, unitPrice: '10.12' }]);
+    expect(corrected.made).to.equal('whole');
+    await expectAsWhole(corrected);
   });
 
   it('builds whole when a product moves to another category, or a figure needs more decimal places', async () => {
