@@ -373,20 +373,28 @@ async function buildIncrement(
       SELECT customer_id FROM added_facts UNION SELECT customer_id FROM removed_facts`);
     const customers = 'WHERE customer_id IN (SELECT customer_id FROM changed_customers)';
     await db.run(`CREATE TABLE customer_days_before AS ${CUSTOMER_DAYS(customers)}`);
-    // The periods as a list of constants: a filter the scans of the facts and the rollups prune row groups by.
-    const periods: Record<string, string> = {};
+    await db.run('DELETE FROM facts WHERE order_id IN (SELECT order_id FROM changed)');
+    await db.run('INSERT INTO facts SELECT * FROM added_facts ORDER BY sale_date');
+    // The changed periods as a list of constants: a filter the scans of the facts and the rollups prune row
+    // groups by. A rollup whose periods (or customers) changed for the most part is made whole: cheaper.
+    const periods: Record<string, { where: string; most: boolean }> = {};
     for (const [column, key] of Object.entries(PERIODS)) {
       const found = await db.runAndReadAll(
         `SELECT DISTINCT ${key}::VARCHAR FROM (SELECT sale_date FROM added_facts UNION ALL SELECT sale_date FROM removed_facts)`,
       );
       const days = found.getRows().map(([day]) => `'${day}'::DATE`);
-      periods[column] = days.length === 0 ? 'false' : `${column} IN (${days.join(', ')})`;
+      const all = Number((await db.runAndReadAll(`SELECT count(DISTINCT ${key})::DOUBLE FROM facts`)).getRows()[0][0]);
+      periods[column] = { where: days.length === 0 ? 'false' : `${column} IN (${days.join(', ')})`, most: 2 * days.length > all };
     }
-    await db.run('DELETE FROM facts WHERE order_id IN (SELECT order_id FROM changed)');
-    await db.run('INSERT INTO facts SELECT * FROM added_facts ORDER BY sale_date');
+    const [[changedCustomers, allCustomers]] = (
+      await db.runAndReadAll(
+        'SELECT (SELECT count(*) FROM changed_customers)::DOUBLE, (SELECT count(DISTINCT customer_id) FROM facts)::DOUBLE',
+      )
+    ).getRows() as number[][];
     for (const { table, select, increment } of snapshotRollups(types.TOTAL)) {
-      if (increment === 'whole') {
-        await db.run(`DELETE FROM ${table}; INSERT INTO ${table} ${select}`);
+      const most = increment === 'customer days' ? 2 * changedCustomers > allCustomers : periods[increment]?.most;
+      if (increment === 'whole' || most) {
+        await db.run(`CREATE OR REPLACE TABLE ${table} AS ${select}`);
       } else if (increment === 'customer days') {
         await db.run(`
           CREATE TABLE customers_by_day_now AS
@@ -399,7 +407,7 @@ async function buildIncrement(
           INSERT INTO ${table} SELECT * FROM customers_by_day_now ORDER BY sale_date;
           DROP TABLE customers_by_day_now`);
       } else {
-        const where = periods[increment];
+        const { where } = periods[increment];
         await db.run(
           `DELETE FROM ${table} WHERE ${where}; INSERT INTO ${table} SELECT * FROM (${select}) WHERE ${where} ORDER BY ${increment}`,
         );

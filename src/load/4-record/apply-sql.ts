@@ -136,6 +136,8 @@ export const RECORD_CHANGED_ORDERS = `
 INSERT INTO version_orders (version, order_id)
 SELECT (SELECT version + 1 FROM data_version), o.order_id FROM orders o WHERE o.code IN (SELECT order_code FROM changed_lines)`;
 
+export const ANALYZE_CHANGED_ORDERS = `ANALYZE version_orders`;
+
 const ABSENT_LINES = `
 DELETE FROM order_items i
 WHERE NOT EXISTS (

@@ -107,6 +107,8 @@ export async function applyStaged(exec: Statement, state: FileState, mode: LoadM
     }
     await exec('delete orphans', apply.DELETE_ORPHANS);
   }
+  // The build reads the changed orders' lines by them: a join planned on how many there are.
+  if (changedOrders) await exec('analyze changed orders', apply.ANALYZE_CHANGED_ORDERS);
   // A load that changes many of the stored lines leaves the statistics of what it changed, as autovacuum
   // would: it may be off, and it would run after the commit, when the next load has been planned.
   const changed = counts.inserted + counts.updated + counts.deleted;
