@@ -35,7 +35,8 @@ export interface EarlierLoad {
 const EARLIER_LOAD = `
 SELECT run_id, source,
        EXISTS (SELECT FROM refresh_rejects r, unnest(r.reasons) AS reason
-               WHERE r.run_id = v.run_id AND (reason = $2 OR (source->>'day' <> $1 AND starts_with(reason, $3)))) AS rejects_may_differ
+               WHERE r.run_id = v.run_id AND (reason = $2 OR (source->>'day' <> $1 AND starts_with(reason, $3)))) AS rejects_may_differ,
+       (SELECT count(*) FROM refresh_rejects r WHERE r.run_id = v.run_id)::integer AS rejects
 FROM data_version v`;
 
 /**
@@ -44,8 +45,10 @@ FROM data_version v`;
  */
 export async function earlierLoad(exec: Statement, mode: LoadMode, today: string): Promise<EarlierLoad | undefined> {
   const { rows } = await exec('read the earlier load', EARLIER_LOAD, [today, UNTERMINATED_QUOTE, AFTER_THE_LOAD_DAY]);
-  const { run_id: runId, source, rejects_may_differ: rejectsMayDiffer } = rows[0];
+  const { run_id: runId, source, rejects_may_differ: rejectsMayDiffer, rejects } = rows[0];
   if (source === null || runId === null || rejectsMayDiffer) return undefined;
+  // Its rejects are copied as the start's: all of them must still be there (a run deleted by hand takes its own).
+  if (rejects !== (source as VersionSource).counts.rejected) return undefined;
   if (mode === 'replace' && !(source as VersionSource).whole) return undefined;
   return { runId: Number(runId), source };
 }

@@ -152,6 +152,14 @@ describe('a file that begins with the file the record was last loaded from', () 
     );
   });
 
+  it("reads the whole file when the earlier load's rejects are no longer all there", async () => {
+    const removeRejects = (db: TestDatabase) =>
+      db.pool.query('DELETE FROM refresh_rejects WHERE run_id = (SELECT run_id FROM data_version)');
+    const result = await loadBoth(csv(START), csv([...START, ...NEW_DAY]), ['append', 'append'], undefined, removeRejects);
+    expect(result.recognisedBytes).to.equal(0);
+    expect(result.counts.rejected).to.equal(4);
+  });
+
   it('replaces from the rest after a replace; reads the whole file to replace what an append left', async () => {
     const grown = csv([...START, ...NEW_DAY]);
     const afterReplace = await loadBoth(csv(START), grown, ['replace', 'replace']);
