@@ -40,7 +40,7 @@ ORDER BY 1, 2`;
 
 const GROUPS: [string, string, RegExp][] = [
   ['sales', 'Sales (3NF)', /^(regions|categories|payment_methods|products|customers|orders|order_items)$/],
-  ['runs', 'Loads and their history', /^(refresh_|data_version)/],
+  ['runs', 'Loads and their history', /^(refresh_|data_version|version_orders)/],
 ];
 
 function escapeHtml(text: string): string {
