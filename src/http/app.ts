@@ -121,7 +121,10 @@ export function createApp(context: AppContext): Koa {
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      // A 503 says what /ready says (a snapshot being built, the database away): a state, not a failure of the
+      // request; every request during a start-up build would otherwise log an error.
+      customLogLevel: (_req, res, error) =>
+        error || (res.statusCode >= 500 && res.statusCode !== 503) ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     }),
   );
   app.use(async (ctx, next) => {

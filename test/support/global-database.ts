@@ -10,6 +10,7 @@ import { type EmbeddedServer, startEmbeddedPostgres } from '../../src/db/embedde
 import { migrate } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/logger.js';
 import { type PgCluster, startPrimary, startReplica } from './pg-cluster.js';
+import { removeTestFiles } from './temp-files.js';
 
 export const TEMPLATE_DATABASE = 'sales_analytics_template';
 let embedded: EmbeddedServer | undefined;
@@ -51,6 +52,7 @@ export async function mochaGlobalSetup(): Promise<void> {
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {
+  await removeTestFiles();
   await embedded?.stop();
   await replicated?.replica.remove();
   await replicated?.primary.remove();

@@ -1,6 +1,5 @@
 // Test inputs: files written from generated or hand-made lines, and an independent, exact fold over them.
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import { type GeneratedLine, type GeneratorOptions, salesCsvLine, salesHeader } from '../../src/generate/sales-generator.js';
@@ -8,6 +7,7 @@ import type { LoadMode } from '../../src/load/index.js';
 import { createLogger } from '../../src/logger.js';
 import { type RefreshOutcome, runRefresh } from '../../src/refresh/refresh.js';
 import { analyticsDirOf, replicaCaughtUp } from './database.js';
+import { testFilesFolder } from './temp-files.js';
 
 /** DuckDB's share of the test machine, per snapshot. */
 export const TEST_ANALYTICS_LIMITS = { threads: 1, memoryLimit: '256MB', queries: 2 };
@@ -16,8 +16,7 @@ export const quietLogger = createLogger('silent').logger;
 
 let fileCounter = 0;
 export async function writeFile(content: string | Uint8Array, extension = 'csv'): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sales-test-'));
-  const file = path.join(dir, `input-${++fileCounter}.${extension}`);
+  const file = path.join(await testFilesFolder(), `input-${++fileCounter}.${extension}`);
   await fs.writeFile(file, content);
   return file;
 }
