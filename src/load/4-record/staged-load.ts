@@ -89,21 +89,18 @@ export async function applyStaged(exec: Statement, state: FileState, mode: LoadM
   const classified = (await exec('count line changes', apply.COUNT_LINE_CHANGES)).rows[0] as Record<string, number>;
   const counts = { inserted: classified.inserted, updated: classified.updated, unchanged: classified.unchanged, deleted: 0 };
   await upsertFacts(exec, statistics);
-  const small = (lines: number) => lines <= RECORDED_SHARE * stored;
-  let changedOrders: number | null = null;
-  if (small(counts.inserted + counts.updated)) {
-    changedOrders = (await exec('record changed orders', apply.RECORD_CHANGED_ORDERS)).rowCount ?? 0;
-  }
+  // A replace also changes the stored lines that the file does not have, as far as the statistics tell
+  // before they are deleted.
+  const absent = mode === 'replace' ? Math.max(0, stored - counts.unchanged - counts.updated) : 0;
+  const recorded = counts.inserted + counts.updated + absent <= RECORDED_SHARE * stored;
+  let changedOrders = recorded ? ((await exec('record changed orders', apply.RECORD_CHANGED_ORDERS)).rowCount ?? 0) : null;
   if (mode === 'replace') {
-    // The stored lines that the file does not have, as far as the statistics tell before they are deleted.
-    const absent = Math.max(0, stored - counts.unchanged - counts.updated);
-    if (changedOrders !== null && small(counts.inserted + counts.updated + absent)) {
-      const { deleted, recorded } = (await exec('delete absent lines', apply.DELETE_ABSENT_LINES_RECORDED)).rows[0];
-      counts.deleted = deleted;
-      changedOrders += recorded;
+    if (changedOrders !== null) {
+      const deletion = (await exec('delete absent lines', apply.DELETE_ABSENT_LINES_RECORDED)).rows[0];
+      counts.deleted = deletion.deleted;
+      changedOrders += deletion.recorded;
     } else {
       counts.deleted = (await exec('delete absent lines', apply.DELETE_ABSENT_LINES)).rowCount ?? 0;
-      changedOrders = null;
     }
     await exec('delete orphans', apply.DELETE_ORPHANS);
   }
