@@ -13,7 +13,9 @@ import {
   insertSkippedRun,
   lastSucceededRun,
   markRunning,
+  type PhaseSeconds,
   type RefreshRun,
+  type RunPhase,
   type RunTrigger,
   recordProgress,
 } from './runs.js';
@@ -49,6 +51,33 @@ export interface RefreshOutcome {
 }
 
 const PROGRESS_EVERY_MS = 1000;
+/** The step under which the progress shows the snapshot's build (the run's `snapshot` phase). */
+const BUILD_STEP = 'build the analytics snapshot';
+
+/** The seconds a run spends in each phase, from its start (refresh_runs.phase_seconds). */
+class PhaseClock {
+  private phase: RunPhase = 'preparing';
+  private since = performance.now();
+  private readonly seconds: PhaseSeconds = {};
+
+  enter(phase: RunPhase): void {
+    if (phase === this.phase) return;
+    this.lap();
+    this.phase = phase;
+  }
+
+  /** Each phase's seconds so far, to the millisecond. */
+  read(): PhaseSeconds {
+    this.lap();
+    return Object.fromEntries(Object.entries(this.seconds).map(([phase, seconds]) => [phase, Math.round(seconds * 1000) / 1000]));
+  }
+
+  private lap(): void {
+    const now = performance.now();
+    this.seconds[this.phase] = (this.seconds[this.phase] ?? 0) + (now - this.since) / 1000;
+    this.since = now;
+  }
+}
 
 /** The load committed, its analytics snapshot could not be published: the run fails, saying both. */
 class SnapshotNotPublished extends Error {
@@ -104,6 +133,7 @@ function reasonOf(signal: AbortSignal): string {
 
 async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: RefreshRequest): Promise<RefreshOutcome> {
   const log = logger.child({ runId: run.id });
+  const clock = new PhaseClock();
   const bytesTotal = await fs.stat(request.file).then(
     (stat) => stat.size,
     () => null,
@@ -118,6 +148,7 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
   const onProgress = (progress: LoadProgress) => {
     const moved = progress.phase !== latest?.phase || progress.step !== latest?.step;
     latest = progress;
+    clock.enter(progress.step === BUILD_STEP ? 'snapshot' : progress.phase);
     request.onProgress?.(progress);
     const now = Date.now();
     // A new phase or step is recorded at once (the apply after the last byte can take most of a load); bytes each second.
@@ -147,7 +178,7 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
       logger: log,
     });
     if (request.analytics) {
-      onProgress({ ...latest!, phase: 'applying', step: 'build the analytics snapshot' });
+      onProgress({ ...latest!, phase: 'applying', step: BUILD_STEP });
       // In a process of its own: the build's memory is not added to what this load's heap keeps.
       const databaseUrl = pool.options.connectionString!;
       const built = await buildSnapshotApart(
@@ -166,6 +197,7 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
       counts: result.counts,
       sha256: result.sha256,
       progress: latest,
+      phaseSeconds: clock.read(),
     });
     const { counts, durationMs, dataVersion, recognisedBytes } = result;
     log.info({ counts, durationMs, dataVersion, recognisedBytes }, 'refresh succeeded');
@@ -186,6 +218,7 @@ async function execute(pool: Pool, logger: Logger, run: RefreshRun, request: Ref
       error: message,
       errorDetail: { name: err.name, ...(expected ? {} : { stack: err.stack }) },
       progress: latest,
+      phaseSeconds: clock.read(),
     }).catch((recordError) => {
       // The database went away (what failed the load, often): the load's error is the one to report.
       log.error({ err: recordError, error: message }, 'refresh failed and could not be recorded; the data is unchanged');

@@ -8,6 +8,9 @@ type Queryable = Pool | PoolClient;
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
 export type RunTrigger = 'schedule' | 'api' | 'cli' | 'startup';
+/** A run's phases as timed (refresh_runs.phase_seconds): the load's three, then the build of its snapshot. */
+export type RunPhase = LoadPhase | 'snapshot';
+export type PhaseSeconds = Partial<Record<RunPhase, number>>;
 
 export interface RefreshRun {
   id: number;
@@ -174,13 +177,14 @@ export async function finishRun(
     error?: string;
     errorDetail?: unknown;
     progress?: LoadProgress;
+    phaseSeconds?: PhaseSeconds;
   },
 ): Promise<RefreshRun> {
   const { rows } = await pool.query<RunRow>(
     `UPDATE refresh_runs
      SET status = $2, counts = $3, source_sha256 = coalesce($4, source_sha256), error = $5, error_detail = $6,
          bytes_read = coalesce($7, bytes_read), rows_read = coalesce($8, rows_read), phase = NULL, step = NULL,
-         finished_at = now()
+         phase_seconds = $9, finished_at = now()
      WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
     [
       id,
@@ -194,9 +198,71 @@ export async function finishRun(
         : JSON.stringify(outcome.errorDetail, (_key, value) => (typeof value === 'string' ? storableText(value) : value)),
       outcome.progress?.bytesRead ?? null,
       outcome.progress?.rowsRead ?? null,
+      outcome.phaseSeconds ?? null,
     ],
   );
   return toRun(rows[0]);
+}
+
+/** What the run history says as a whole (the refresh metrics: every process's runs, the CLI's included). */
+export interface RunStatistics {
+  /** Finished runs by trigger and outcome. */
+  runs: { trigger: RunTrigger; status: 'succeeded' | 'failed' | 'skipped'; runs: number }[];
+  /** The counts of the succeeded runs, summed key by key. */
+  lines: Partial<LoadCounts>;
+  lastSuccess: Date | null;
+  lastFailure: Date | null;
+  /** A run queued or running. */
+  active: boolean;
+}
+
+export async function runStatistics(pool: Queryable): Promise<RunStatistics> {
+  const { rows } = await pool.query<{
+    runs: RunStatistics['runs'];
+    lines: RunStatistics['lines'];
+    last_success: Date | null;
+    last_failure: Date | null;
+    active: boolean;
+  }>(
+    `SELECT (SELECT coalesce(json_agg(finished), '[]') FROM (
+               SELECT trigger, status, count(*)::integer AS runs FROM refresh_runs
+               WHERE status IN ('succeeded', 'failed', 'skipped') GROUP BY trigger, status) finished) AS runs,
+            (SELECT coalesce(json_object_agg(key, total), '{}') FROM (
+               SELECT key, sum(value::bigint) AS total FROM refresh_runs, jsonb_each_text(counts)
+               WHERE status = 'succeeded' GROUP BY key) counted) AS lines,
+            max(finished_at) FILTER (WHERE status = 'succeeded') AS last_success,
+            max(finished_at) FILTER (WHERE status = 'failed') AS last_failure,
+            bool_or(status IN ('queued', 'running')) IS TRUE AS active
+     FROM refresh_runs`,
+  );
+  const { runs, lines, last_success, last_failure, active } = rows[0];
+  return { runs, lines, lastSuccess: last_success, lastFailure: last_failure, active };
+}
+
+/**
+ * The phases' seconds of each run that succeeded after `since` (a finished_at as PostgreSQL writes it, exact
+ * to the microsecond), oldest first, and the finished_at to ask after next time; without `since`, none: only
+ * where to start. Succeeded runs hold the refresh lock until they are recorded, so no two finish together.
+ */
+export async function succeededSince(
+  pool: Queryable,
+  since: string | undefined,
+): Promise<{ runs: { phaseSeconds: PhaseSeconds; seconds: number }[]; next: string }> {
+  if (since === undefined) {
+    const { rows } = await pool.query<{ last: string }>(
+      `SELECT coalesce(max(finished_at), '-infinity')::text AS last FROM refresh_runs WHERE status = 'succeeded'`,
+    );
+    return { runs: [], next: rows[0].last };
+  }
+  const { rows } = await pool.query<{ phase_seconds: PhaseSeconds | null; seconds: number; finished: string }>(
+    `SELECT phase_seconds, extract(epoch FROM finished_at - started_at)::float8 AS seconds, finished_at::text AS finished
+     FROM refresh_runs WHERE status = 'succeeded' AND finished_at > $1::timestamptz ORDER BY finished_at`,
+    [since],
+  );
+  return {
+    runs: rows.map((row) => ({ phaseSeconds: row.phase_seconds ?? {}, seconds: row.seconds })),
+    next: rows.at(-1)?.finished ?? since,
+  };
 }
 
 export async function getRun(pool: Pool, id: number): Promise<RefreshRun | undefined> {

@@ -227,9 +227,13 @@ async function loadTables(
   }
 }
 
-/** The version's own row: what it is, and the bounds of its figures, which its increments widen. */
-const SNAPSHOT_ROW = (read: RecordRead) => `
-SELECT ${read.version}::BIGINT AS version, now() AS built_at, ${read.bounds.lines}::BIGINT AS lines,
+/**
+ * The version's own row: what it is, when it was built and in how many seconds (from the build's start, as
+ * `performance.now()` read it, to this row), and the bounds of its figures, which its increments widen.
+ */
+const SNAPSHOT_ROW = (read: RecordRead, started: number) => `
+SELECT ${read.version}::BIGINT AS version, now() AS built_at,
+       ${((performance.now() - started) / 1000).toFixed(3)}::DOUBLE AS build_seconds, ${read.bounds.lines}::BIGINT AS lines,
        ${read.bounds.price} AS price, ${read.bounds.discount} AS discount, ${read.bounds.shipping} AS shipping,
        ${read.bounds.unit_cost} AS unit_cost, ${read.bounds.digits} AS digits`;
 
@@ -252,7 +256,13 @@ async function finish(instance: DuckDBInstance, db: DuckDBConnection): Promise<v
 }
 
 /** The whole snapshot of the record's current version, written as `building`. */
-async function buildWhole(client: PoolClient, work: string, building: string, limits: SnapshotLimits): Promise<number> {
+async function buildWhole(
+  client: PoolClient,
+  work: string,
+  building: string,
+  limits: SnapshotLimits,
+  started: number,
+): Promise<number> {
   let read: RecordRead;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -273,7 +283,7 @@ async function buildWhole(client: PoolClient, work: string, building: string, li
     await db.run(`CREATE TABLE facts AS ${FACTS(read.types.MONEY)}`);
     await db.run('DROP TABLE items; DROP TABLE orders');
     for (const { table, select } of snapshotRollups(read.types.TOTAL)) await db.run(`CREATE TABLE ${table} AS ${select}`);
-    await db.run(`CREATE TABLE snapshot AS ${SNAPSHOT_ROW(read)}`);
+    await db.run(`CREATE TABLE snapshot AS ${SNAPSHOT_ROW(read, started)}`);
   } finally {
     await finish(instance, db);
   }
@@ -312,6 +322,7 @@ async function buildIncrement(
   work: string,
   building: string,
   limits: SnapshotLimits,
+  started: number,
 ): Promise<number | undefined> {
   let version: number;
   let onlyAdded: boolean;
@@ -420,7 +431,7 @@ async function buildIncrement(
       await db.run(`DROP TABLE ${table}`);
     }
     for (const { table } of RECORD_TABLES) await db.run(`DROP TABLE new_${table}`);
-    await db.run(`DELETE FROM snapshot; INSERT INTO snapshot ${SNAPSHOT_ROW({ version, bounds, types })}`);
+    await db.run(`CREATE OR REPLACE TABLE snapshot AS ${SNAPSHOT_ROW({ version, bounds, types }, started)}`);
     return version;
   } finally {
     await finish(instance, db);
@@ -440,12 +451,12 @@ export async function buildSnapshotFrom(client: PoolClient, base: string, limits
   try {
     const building = path.join(work, 'snapshot.duckdb');
     let made: BuiltSnapshot['made'] = 'increment';
-    let version = await buildIncrement(client, directory, work, building, limits);
+    let version = await buildIncrement(client, directory, work, building, limits, started);
     if (version === undefined) {
       made = 'whole';
       await fs.rm(building, { force: true });
       await fs.rm(`${building}.wal`, { force: true });
-      version = await buildWhole(client, work, building, limits);
+      version = await buildWhole(client, work, building, limits, started);
     }
     // Published by a hard link, which fails when the name exists: two builders of one version (a loader and a
     // server on its replica, say) never replace a file that a server may have open; the second one's goes.
