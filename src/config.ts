@@ -48,6 +48,8 @@ export interface Config {
   analyticsCache: { enabled: boolean; maxBytes: number };
   /** Allowed CORS origin ('*' for any); unset: no CORS headers. */
   corsOrigin: string | undefined;
+  /** GET /metrics (docs/operations.md): served unless disabled; with a token set, to its bearer only. */
+  metrics: { enabled: boolean; token: string | undefined };
 }
 
 export class ConfigError extends Error {}
@@ -193,5 +195,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBytes: integer(env, 'ANALYTICS_CACHE_MB', 64, 1, 65_536) * 1024 ** 2,
     },
     corsOrigin: env.CORS_ORIGIN || undefined,
+    metrics: { enabled: flag(env, 'METRICS', true), token: env.METRICS_TOKEN || undefined },
   });
 }

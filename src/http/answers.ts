@@ -14,29 +14,31 @@ export interface CsvShape<Answer> {
   rows(answer: Answer): Iterable<object>;
 }
 
-export interface AnswerCacheOptions {
-  /** Keep answers in memory until the data version changes. */
-  enabled: boolean;
-  /** The most the kept answers may take, counted as their JSON text. */
-  maxBytes: number;
-}
-
 /** An answer larger than this share of the cache is not kept: one request must not flush all the others. */
 const LARGEST_CACHED_SHARE = 1 / 8;
 
 /**
  * Answers of one data version as JSON text, oldest dropped first, bounded by the bytes of that text (what a
- * client can make large) rather than by a count of entries.
+ * client can make large) rather than by a count of entries. Counts its hits, misses and evictions (the metrics).
  */
 export class AnswerCache {
   private version: number | undefined;
   private readonly answers = new Map<string, string>();
-  private bytes = 0;
+  private held = 0;
+  readonly counted = { hits: 0, misses: 0, evictions: 0 };
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(readonly maxBytes: number) {}
+
+  /** The bytes the kept answers take, keys included. */
+  get bytes(): number {
+    return this.held;
+  }
 
   get(version: number, key: string): string | undefined {
-    return version === this.version ? this.answers.get(key) : undefined;
+    const json = version === this.version ? this.answers.get(key) : undefined;
+    if (json === undefined) this.counted.misses++;
+    else this.counted.hits++;
+    return json;
   }
 
   set(version: number, key: string, json: string): void {
@@ -44,18 +46,19 @@ export class AnswerCache {
     if (this.version !== undefined && version < this.version) return;
     if (version !== this.version) {
       this.answers.clear();
-      this.bytes = 0;
+      this.held = 0;
       this.version = version;
     }
     const size = Buffer.byteLength(key) + Buffer.byteLength(json);
     if (size > this.maxBytes * LARGEST_CACHED_SHARE || this.answers.has(key)) return;
     for (const [oldKey, oldJson] of this.answers) {
-      if (this.bytes + size <= this.maxBytes) break;
+      if (this.held + size <= this.maxBytes) break;
       this.answers.delete(oldKey);
-      this.bytes -= Buffer.byteLength(oldKey) + Buffer.byteLength(oldJson);
+      this.held -= Buffer.byteLength(oldKey) + Buffer.byteLength(oldJson);
+      this.counted.evictions++;
     }
     this.answers.set(key, json);
-    this.bytes += size;
+    this.held += size;
   }
 }
 
@@ -91,8 +94,8 @@ function checkRange(params: { from?: string; to?: string }): void {
 
 export type AnswerParams = { from?: string; to?: string; format?: 'json' | 'csv'; minVersion?: number };
 
-export function answerer(snapshots: SnapshotStore, options: AnswerCacheOptions) {
-  const cache = new AnswerCache(options.maxBytes);
+/** `cache`: where answers are kept until the data version changes; none: every answer is computed. */
+export function answerer(snapshots: SnapshotStore, cache: AnswerCache | undefined) {
   return async function answer<Params extends AnswerParams, Answer>(
     ctx: Context,
     params: Params,
@@ -113,7 +116,7 @@ export function answerer(snapshots: SnapshotStore, options: AnswerCacheOptions) 
     if (minVersion !== undefined && version < minVersion) {
       throw invalidParams([{ name: 'minVersion', reason: `no data version ${minVersion} yet: the newest is ${version}` }]);
     }
-    let json = options.enabled ? cache.get(version, key) : undefined;
+    let json = cache?.get(version, key);
     let result: Answer | undefined;
     ctx.status = 200;
     ctx.set('ETag', etagOf(version, key));
@@ -129,7 +132,7 @@ export function answerer(snapshots: SnapshotStore, options: AnswerCacheOptions) 
         result: await analysis(db, params),
       })));
       json = JSON.stringify(result);
-      if (options.enabled) cache.set(version, key, json);
+      cache?.set(version, key, json);
       ctx.set('ETag', etagOf(version, key));
       ctx.set('Data-Version', String(version));
     }

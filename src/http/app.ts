@@ -10,16 +10,19 @@ import koaPinoLogger from 'koa-pino-logger';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { pendingMigrations } from '../db/migrate.js';
-import { dataVersion, type ReadRouter } from '../db/read-pool.js';
+import type { ReadRouter } from '../db/read-pool.js';
+import { createMetrics } from '../metrics/registry.js';
 import type { RefreshScheduler } from '../refresh/scheduler.js';
 import type { SnapshotStore } from '../snapshot/store.js';
+import { AnswerCache } from './answers.js';
+import { requireBearer } from './auth.js';
 import { mountDashboard } from './dashboard.js';
 import { mountDocs } from './docs.js';
 import { hostCheck } from './host-check.js';
 import { openApiDocument } from './openapi.js';
 import { mount, type Operation } from './operation.js';
 import { problems } from './problem.js';
+import { readiness } from './readiness.js';
 import { analyticsOperations } from './routes/analytics.js';
 import { refreshOperations } from './routes/refreshes.js';
 
@@ -45,15 +48,12 @@ function requestId(req: IncomingMessage, res: ServerResponse): string {
   return id;
 }
 
-export function apiOperations(context: AppContext): Operation[] {
-  return [
-    ...analyticsOperations({ snapshots: context.snapshots, cache: context.config.analyticsCache }),
-    ...refreshOperations(context),
-  ];
+export function apiOperations(context: AppContext, cache?: AnswerCache): Operation[] {
+  return [...analyticsOperations({ snapshots: context.snapshots, cache }), ...refreshOperations(context)];
 }
 
 export function createApp(context: AppContext): Koa {
-  const { pool, reads, logger, config } = context;
+  const { logger, config } = context;
   const app = new Koa();
   app.proxy = false;
   // What fails after the answer has started (a client gone, a request past its timeout, a CSV stream that
@@ -63,43 +63,30 @@ export function createApp(context: AppContext): Koa {
     (ctx?.log ?? logger)[theClient ? 'warn' : 'error']({ err: error }, 'the connection failed while answering');
   });
   const router = new Router();
-  const operations = apiOperations(context);
+  const cache = config.analyticsCache.enabled ? new AnswerCache(config.analyticsCache.maxBytes) : undefined;
+  const operations = apiOperations(context, cache);
+  const metrics = config.metrics.enabled ? createMetrics({ ...context, cache }) : undefined;
   const tokens = { refresh: context.refreshToken, api: config.apiToken };
   const openApi = openApiDocument(operations, { version: context.version ?? '0.0.0', apiTokenSet: tokens.api !== undefined });
 
   router.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  // Readiness: the database answers, holds every migration this build ships, and an analytics snapshot answers
-  // (a server that starts builds the one it lacks first). dataVersion is the snapshot's, the version every
-  // answer speaks of; recordVersion the primary's (at least that of every refresh that has succeeded), ahead
-  // of it only while a refresh publishes or when a build failed. With replicas, each one's state and lag. A
-  // replica down does not make the service unready: the primary answers in its place.
+  // Readiness (readiness.ts): with the snapshot's version, the record's, and each replica's state and lag.
   router.get('/ready', async (ctx) => {
-    try {
-      const pending = await pendingMigrations(pool);
-      const recordVersion = await dataVersion(pool);
-      reads.saw(recordVersion);
-      const snapshot = await context.snapshots.readiness();
-      ctx.status = pending.length === 0 && 'version' in snapshot ? 200 : 503;
-      if (pending.length > 0) {
-        ctx.body = { status: 'unavailable', reason: 'migrations not applied', pendingMigrations: pending };
-      } else if ('reason' in snapshot) {
-        ctx.body = { status: 'unavailable', reason: snapshot.reason, recordVersion };
-      } else {
-        ctx.body = {
-          status: 'ready',
-          dataVersion: snapshot.version,
-          recordVersion,
-          ...(reads.replicas.length > 0 && { replicas: await reads.status() }),
-        };
-      }
-    } catch (error) {
-      ctx.log.warn({ err: error }, 'readiness check failed');
-      ctx.status = 503;
-      ctx.body = { status: 'unavailable', reason: 'the database does not answer' };
-    }
+    const state = await readiness(context, ctx.log);
+    ctx.status = state.status === 'ready' ? 200 : 503;
+    ctx.body = state;
   });
+  // Prometheus (docs/operations.md): open like /health, or to METRICS_TOKEN's bearer alone when it is set.
+  if (metrics) {
+    router.get('/metrics', async (ctx) => {
+      requireBearer(ctx, config.metrics.token ? { METRICS_TOKEN: config.metrics.token } : {});
+      ctx.set('Cache-Control', 'no-store');
+      ctx.type = metrics.contentType;
+      ctx.body = await metrics.scrape();
+    });
+  }
   router.get('/api/v1/openapi.json', (ctx) => {
     ctx.body = openApi;
   });
@@ -131,6 +118,7 @@ export function createApp(context: AppContext): Koa {
     ctx.state.requestId = (ctx.req as IncomingMessage & { id?: string }).id;
     await next();
   });
+  if (metrics) app.use(metrics.middleware);
   app.use(problems());
   app.use(hostCheck(config.http));
   app.use(

@@ -29,16 +29,22 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 
 export function authorize(ctx: Context, access: Access, tokens: Tokens): void {
   const accepted = acceptedTokens(access, tokens.api !== undefined);
-  if (accepted.length === 0) return;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('Authorization'));
   const values = { API_TOKEN: tokens.api, REFRESH_TOKEN: tokens.refresh };
+  requireBearer(ctx, Object.fromEntries(accepted.map((name) => [name, values[name] as string])));
+}
+
+/** The request bears one of `accepted` (by name: API_TOKEN, METRICS_TOKEN...), or is answered 401; none: open. */
+export function requireBearer(ctx: Context, accepted: Record<string, string>): void {
+  const names = Object.keys(accepted);
+  if (names.length === 0) return;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('Authorization'));
   // Every accepted token is compared, so the time taken does not tell which one was close.
-  const matches = accepted.map((name) => !!match && timingSafeEqual(digest(match[1]), digest(values[name] as string)));
+  const matches = names.map((name) => !!match && timingSafeEqual(digest(match[1]), digest(accepted[name])));
   if (matches.includes(true)) return;
-  const wrong = accepted.length > 1 ? `neither ${accepted.join(' nor ')}` : `not ${accepted[0]}`;
+  const wrong = names.length > 1 ? `neither ${names.join(' nor ')}` : `not ${names[0]}`;
   throw new HttpProblem(
     401,
-    match ? `the bearer token is ${wrong}` : `this endpoint needs Authorization: Bearer <${accepted.join(' or ')}>`,
+    match ? `the bearer token is ${wrong}` : `this endpoint needs Authorization: Bearer <${names.join(' or ')}>`,
     {},
     { 'WWW-Authenticate': 'Bearer realm="sales-analytics"' },
   );

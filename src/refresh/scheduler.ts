@@ -2,6 +2,7 @@
 // each run the API queues. The main thread stays free to answer requests while a load runs.
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import later from '@breejs/later';
 import Bree from 'bree';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
@@ -18,8 +19,14 @@ export interface RefreshJobData {
   request: Omit<RefreshRequest, 'onProgress' | 'signal'>;
 }
 
-/** What a refresh worker posts back: its log lines, then how the run ended. */
-export type RefreshJobMessage = { log: string } | { finished: RefreshRun } | { failed: string };
+/** A refresh worker's V8 heap: what it uses, and the most it may (the metrics). */
+export interface WorkerHeap {
+  used: number;
+  limit: number;
+}
+
+/** What a refresh worker posts back: its log lines and its heap while it runs, then how the run ended. */
+export type RefreshJobMessage = { log: string } | { heap: WorkerHeap } | { finished: RefreshRun } | { failed: string };
 
 export interface SchedulerOptions {
   config: Config;
@@ -34,10 +41,47 @@ const SCHEDULED_JOB = 'scheduled-refresh';
 /** How often a run that could not be recorded as failed (the database away) is tried again. */
 const RECORD_RETRY_MS = 1000;
 
+const hasSeconds = (cron: string) => cron.trim().split(/\s+/).length === 6;
+
+/** A time zone's offset from UTC at `date`, as @breejs/later counts it (UTC minus the zone's wall clock). */
+function offsetOf(date: Date, timeZone: string): number {
+  const wall = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(date);
+  const part = (type: string) => Number(wall.find((p) => p.type === type)?.value);
+  const asUtc = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+  return Math.floor(date.getTime() / 1000) * 1000 - asUtc;
+}
+
+/**
+ * When a cron schedule next runs in a time zone, computed as Bree's timer does (@breejs/later's setTimeout,
+ * which Bree sets to local time): the schedule is read on the zone's wall clock, and an occurrence less than a
+ * second away is passed over for the next one.
+ */
+export function nextScheduledRun(cron: string, timeZone: string, now = new Date()): Date | undefined {
+  const schedule = later.schedule(later.parse.cron(cron, hasSeconds(cron)));
+  const shift = now.getTimezoneOffset() * 60_000 - offsetOf(now, timeZone);
+  // From the whole second: later keeps the start's milliseconds in a schedule of seconds.
+  const next = schedule.next(2, new Date(Math.floor(now.getTime() / 1000) * 1000 + shift));
+  if (!Array.isArray(next) || next.length === 0) return undefined;
+  const [first, second] = next.map((date) => new Date(date.getTime() - shift));
+  return first.getTime() - now.getTime() < 1000 ? second : first;
+}
+
 export class RefreshScheduler {
   private readonly bree: Bree;
   private readonly runs = new Map<string, { finished?: RefreshRun; failed?: string; done: () => void }>();
   private stopping = false;
+  private scheduled = false;
+  /** The running refresh worker's heap, as it last posted it. */
+  private heap: WorkerHeap | undefined;
 
   constructor(private readonly options: SchedulerOptions) {
     const log = options.logger.child({ component: 'scheduler' });
@@ -54,7 +98,10 @@ export class RefreshScheduler {
       errorHandler: (error, data) => log.error({ err: error, job: data.name }, 'refresh worker failed'),
       workerMessageHandler: ({ name, message }) => this.onMessage(name, message as RefreshJobMessage | 'done'),
     });
-    this.bree.on('worker deleted', (name: string) => this.runs.get(name)?.done());
+    this.bree.on('worker deleted', (name: string) => {
+      this.heap = undefined;
+      this.runs.get(name)?.done();
+    });
   }
 
   /** Starts the cron schedule (unless REFRESH_CRON is empty). */
@@ -68,7 +115,7 @@ export class RefreshScheduler {
       name: SCHEDULED_JOB,
       path: refreshJobFile,
       cron: refresh.cron,
-      hasSeconds: refresh.cron.trim().split(/\s+/).length === 6,
+      hasSeconds: hasSeconds(refresh.cron),
       timezone: refresh.timezone,
       timeout: false,
       worker: {
@@ -83,6 +130,7 @@ export class RefreshScheduler {
       },
     });
     await this.bree.start(SCHEDULED_JOB);
+    this.scheduled = true;
     this.options.logger.info(
       { cron: refresh.cron, timezone: refresh.timezone, source: refresh.source, mode: refresh.mode },
       'refresh schedule started',
@@ -118,6 +166,18 @@ export class RefreshScheduler {
       this.runs.delete(name);
       await claim.release();
     }
+  }
+
+  /** When the schedule runs next; undefined without one (or once stopping). */
+  nextRun(now = new Date()): Date | undefined {
+    if (!this.scheduled || this.stopping) return undefined;
+    const { cron, timezone } = this.options.config.refresh;
+    return nextScheduledRun(cron, timezone, now);
+  }
+
+  /** The running refresh worker's V8 heap, as it last posted it; undefined when none runs. */
+  get workerHeap(): WorkerHeap | undefined {
+    return this.heap;
   }
 
   /** True while a refresh worker is running in this process. */
@@ -174,6 +234,7 @@ export class RefreshScheduler {
   private onMessage(name: string, message: RefreshJobMessage | 'done'): void {
     if (message === 'done') return;
     if ('log' in message) this.options.writeLogLine(message.log);
+    else if ('heap' in message) this.heap = message.heap;
     else if ('finished' in message) {
       const run = this.runs.get(name);
       if (run) run.finished = message.finished;

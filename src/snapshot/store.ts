@@ -41,6 +41,15 @@ interface Opened {
   users: number;
 }
 
+/** What the answering snapshot says of itself (its own row, build.ts). */
+export interface SnapshotFacts {
+  version: number;
+  /** When it was built, in Unix seconds. */
+  builtAt: number;
+  /** How long its build took; null for a snapshot of a build that did not record it. */
+  buildSeconds: number | null;
+}
+
 export interface ReaderLimits extends SnapshotLimits {
   /** Questions asked of DuckDB at once (config.ts): the others wait for a slot. */
   queries: number;
@@ -72,6 +81,8 @@ export class SnapshotStore {
   /** The start-up build while it runs (catchUp), and why the last one failed. */
   private startup: Promise<void> | undefined;
   private startupFailure: string | undefined;
+  /** The answering snapshot's own row, read once per version. */
+  private facts: SnapshotFacts | undefined;
 
   private readonly follower?: Follower;
   private readonly primary?: Primary;
@@ -212,6 +223,26 @@ export class SnapshotStore {
         this.building = undefined;
       });
     await this.building;
+  }
+
+  /** Questions answering now, and waiting for a slot (ReaderLimits.queries). */
+  get questions(): { active: number; waiting: number } {
+    return { active: this.slots.activeCount, waiting: this.slots.pendingCount };
+  }
+
+  /** The answering snapshot's facts (the metrics), or undefined before the first is published. */
+  async answering(): Promise<SnapshotFacts | undefined> {
+    const newest = await this.newestVersion();
+    if (newest === undefined) return undefined;
+    if (this.facts?.version !== newest) {
+      this.facts = await this.read(async (db, version) => {
+        const { rows } = await db.query<{ built_at: number; build_seconds?: number }>(
+          'SELECT epoch(built_at) AS built_at, * EXCLUDE (built_at) FROM snapshot',
+        );
+        return { version, builtAt: rows[0].built_at, buildSeconds: rows[0].build_seconds ?? null };
+      });
+    }
+    return this.facts;
   }
 
   /** Whether this store builds its snapshots from the replicas it reads (see Follower). */

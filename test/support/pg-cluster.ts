@@ -69,6 +69,9 @@ const SERVER_OPTIONS = [
   '-c full_page_writes=off',
   // A replica's query is not cancelled because the primary vacuumed rows it still reads.
   '-c hot_standby_feedback=on',
+  // WAL kept whatever the slots say: two backups at once each ask for a checkpoint, and one of them could
+  // recycle a segment the other has yet to stream before its slot holds it.
+  '-c wal_keep_size=256MB',
 ];
 
 function cluster(dataDir: string, port: number): PgCluster {

@@ -10,7 +10,7 @@ import { revenueTrend } from '../../analytics/revenue-trend.js';
 import { segmentMembers, segments } from '../../analytics/segments.js';
 import type { Queryable } from '../../analytics/sql.js';
 import type { SnapshotStore } from '../../snapshot/store.js';
-import { type AnswerCacheOptions, type AnswerParams, answerer, type CsvShape } from '../answers.js';
+import { type AnswerCache, type AnswerParams, answerer, type CsvShape } from '../answers.js';
 import type { Operation } from '../operation.js';
 
 type Schema = { properties: Record<string, unknown> };
@@ -47,7 +47,7 @@ interface AnalyticsEndpoint<Params, Answer> {
   csv: CsvShape<Answer>;
 }
 
-export function analyticsOperations({ snapshots, cache }: { snapshots: SnapshotStore; cache: AnswerCacheOptions }): Operation[] {
+export function analyticsOperations({ snapshots, cache }: { snapshots: SnapshotStore; cache?: AnswerCache }): Operation[] {
   const answer = answerer(snapshots, cache);
   const endpoint = <Params extends AnswerParams, Answer>(spec: AnalyticsEndpoint<Params, Answer>): Operation => ({
     method: 'get',

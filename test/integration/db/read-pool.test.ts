@@ -11,6 +11,7 @@ import type pg from 'pg';
 import { createPool } from '../../../src/db/database.js';
 import { migrate } from '../../../src/db/migrate.js';
 import { runRefresh } from '../../../src/refresh/refresh.js';
+import { type Exposition, parseExposition, sampleOf } from '../../support/exposition.js';
 import { type PgCluster, replayed, startPrimary, startReplica } from '../../support/pg-cluster.js';
 import { quietLogger, writeFile } from '../../support/sales-files.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
@@ -206,5 +207,35 @@ describe('read replicas', function () {
     expect(await get('/api/v1/revenue')).to.deep.include({ status: 200, version: String(version) });
     expect(answered().replicas.reduce((a, b) => a + b)).to.equal(before.replicas.reduce((a, b) => a + b) + 1);
     expect(answered().primary).to.equal(before.primary);
+  });
+
+  it("its metrics show each replica's state and lag, a stopped one down, and a pool per replica", async () => {
+    await appendOrder();
+    await allReplayed();
+    server = await startReplicaServer();
+    const metrics = async () => parseExposition(await (await fetch(`${server.url}/metrics`)).text());
+    const replicaSeries = (scraped: Exposition, name: string) =>
+      ['replica-1', 'replica-2'].map((replica) => sampleOf(scraped, `sales_analytics_replica_${name}`, { replica }));
+
+    const both = await metrics();
+    expect(replicaSeries(both, 'up')).to.deep.equal([1, 1]);
+    // Caught up (the primary's own background records may be on their way: a moment, a few bytes).
+    for (const lag of replicaSeries(both, 'lag_seconds')) expect(lag).to.be.within(0, 5);
+    for (const lag of replicaSeries(both, 'lag_bytes')) expect(lag).to.be.within(0, 1024 ** 2);
+    for (const pool of ['primary', 'replica-1', 'replica-2']) {
+      expect(sampleOf(both, 'sales_analytics_db_pool_waiting', { pool }), pool).to.equal(0);
+    }
+    await replicas[0].stop();
+    try {
+      const one = await metrics();
+      expect(replicaSeries(one, 'up')).to.deep.equal([0, 1]);
+      // A replica that does not answer has no lag to show.
+      const [stopped, running] = replicaSeries(one, 'lag_seconds');
+      expect(stopped).to.equal(undefined);
+      expect(running).to.be.within(0, 5);
+      expect(sampleOf(one, 'sales_analytics_ready')).to.equal(1);
+    } finally {
+      await replicas[0].start();
+    }
   });
 });
