@@ -3,7 +3,10 @@
 //   - hello: a bare Koa hello-world in its own process, the yardstick measured in the same run (50 connections);
 //   - cached: the dashboard's questions over the last 30 days, repeated (answer-cache hits; 50 connections);
 //   - uncached: the same questions, each request a window no earlier request asked (cache misses), at 16
-//     connections (a team's dashboards) and at 50.
+//     connections (a team's dashboards) and at 50;
+//   - metrics: the cached mix against this server (metrics on, /metrics scraped each second as a busy
+//     Prometheus would) and a second one with METRICS=false at the same moments, in METRIC_ROUNDS rounds: the
+//     ratio of their throughputs, per round and in all.
 // The server runs as `npm start` does (its own process, cache on, no schedule); its RSS is read before the
 // mixes and after them, with its peak. Prints req/s, p50 / p99 latency, errors and each figure against its target.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -20,6 +23,10 @@ const rows = Number(process.env.LOADTEST_ROWS ?? 1_000_000);
 const seconds = Number(process.env.LOADTEST_SECONDS ?? 60);
 const CONNECTIONS = 50;
 const UNCACHED_CONNECTIONS = 16;
+/** Rounds of the cached mix against the servers with metrics on and off at once, each a third of LOADTEST_SECONDS. */
+const METRIC_ROUNDS = 5;
+/** The least share of its throughput the cached mix keeps with metrics on. */
+const METRICS_SHARE = 0.95;
 /** The most the server's RSS may reach (the issue's bound at 10M lines). */
 const PEAK_RSS_MB = 1024;
 
@@ -85,43 +92,82 @@ interface Mix {
   errors: number;
 }
 
-async function hammer(name: string, url: string, nextPath?: () => string, connections = CONNECTIONS): Promise<Mix> {
+async function hammer(
+  name: string,
+  url: string,
+  nextPath?: () => string,
+  connections = CONNECTIONS,
+  duration = seconds,
+): Promise<Mix> {
   const result = await autocannon({
     url,
     connections,
-    duration: seconds,
+    duration,
     ...(nextPath ? { requests: [{ setupRequest: (request) => ({ ...request, path: nextPath() }) }] } : {}),
   });
   const errors = result.errors + result.timeouts + result.non2xx;
   return { name, req: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors };
 }
 
+/**
+ * The cached mix against `on` (its /metrics read each second meanwhile) and `off` at the same moments, half the
+ * connections each: both servers share the machine as it is then, so its drift, which moves runs taken in turn
+ * by 30% here, falls on both alike, and each gets the CPU its answers cost.
+ */
+async function metricsSideBySide(on: string, off: string, dashboard: string[]): Promise<{ on: Mix; off: Mix }[]> {
+  const cachedMix = (base: string) => {
+    let asked = 0;
+    return hammer('cached', base, () => dashboard[asked++ % dashboard.length], CONNECTIONS / 2, Math.round(seconds / 3));
+  };
+  const scraper = setInterval(() => void fetch(`${on}/metrics`).then((response) => response.text()), 1000);
+  try {
+    const rounds = [];
+    for (let round = 0; round < METRIC_ROUNDS; round++) {
+      const [a, b] = await Promise.all([cachedMix(on), cachedMix(off)]);
+      rounds.push({ on: a, off: b });
+    }
+    return rounds;
+  } finally {
+    clearInterval(scraper);
+  }
+}
+
 const database = await openBenchDatabase(rows);
 const hello = startProcess('scripts/loadtest-hello.js', process.env);
-const port = await freePort();
-const server = startProcess('src/cli/start.js', {
-  ...process.env,
-  DATABASE_URL: database.url,
-  PORT: String(port),
-  SEED_ON_START: 'false',
-  REFRESH_CRON: '',
-  LOG_LEVEL: 'warn',
-  DATA_DIR: path.join(workDir, 'loadtest-data'),
-  LOG_DIR: path.join(workDir, 'loadtest-logs'),
-});
+/** A server as `npm start` runs it, over the benchmark's database, on a port of its own. */
+async function startServer(env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; base: string }> {
+  const port = await freePort();
+  const child = startProcess('src/cli/start.js', {
+    ...process.env,
+    DATABASE_URL: database.url,
+    PORT: String(port),
+    SEED_ON_START: 'false',
+    REFRESH_CRON: '',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: path.join(workDir, 'loadtest-data'),
+    LOG_DIR: path.join(workDir, 'loadtest-logs'),
+    ...env,
+  });
+  return { child, base: `http://127.0.0.1:${port}` };
+}
+const { child: server, base } = await startServer();
+const { child: bare, base: bareBase } = await startServer({ METRICS: 'false' });
 try {
   const helloUrl = `http://127.0.0.1:${await firstLine(hello)}/`;
-  const base = `http://127.0.0.1:${port}`;
   await waitReady(base);
+  await waitReady(bareBase);
   const { to: last } = (await (await fetch(`${base}/api/v1/revenue`)).json()) as { to: string };
   const first = addDays(last, -29);
   const dashboard = QUESTIONS.map((question) => withRange(question, first, last));
-  for (const question of dashboard) await fetch(`${base}${question}`); // the cache warmed once
+  // Each server's cache warmed once.
+  for (const question of dashboard) for (const server of [base, bareBase]) await fetch(`${server}${question}`);
   const rssBefore = await rssMiB(server.pid!);
 
   const yardstick = await hammer('bare Koa hello-world', helloUrl);
   let asked = 0;
   const cached = await hammer('cached: the dashboard, last 30 days, repeated', base, () => dashboard[asked++ % dashboard.length]);
+  // Before the uncached mixes, whose questions still queued when they end would slow the first round.
+  const rounds = await metricsSideBySide(base, bareBase, dashboard);
   // Each request a window none before it asked: the question, the window's length and its end day all vary.
   let distinct = 0;
   const distinctWindow = () => {
@@ -155,12 +201,22 @@ try {
   line(cached, `>= 40% of hello-world (${(share * 100).toFixed(0)}%), no errors`, share >= 0.4 && cached.errors === 0);
   line(uncached, 'p99 <= 250 ms, no errors', uncached.p99 <= 250 && uncached.errors === 0);
   line(uncachedMore, 'no errors', uncachedMore.errors === 0);
+  const on = rounds.reduce((total, round) => total + round.on.req, 0);
+  const off = rounds.reduce((total, round) => total + round.off.req, 0);
+  const ratios = rounds.map((round) => round.on.req / round.off.req);
+  console.log(
+    `\nmetrics on / off, the cached mix against both at once (${CONNECTIONS / 2} connections each), ` +
+      `${METRIC_ROUNDS} rounds of ${Math.round(seconds / 3)} s: ` +
+      `${rounds.map((round) => `${round.on.req.toFixed(0)} / ${round.off.req.toFixed(0)}`).join('; ')} req/s; ` +
+      `ratios ${ratios.map((ratio) => ratio.toFixed(3)).join(', ')}; ` +
+      `all rounds ${(on / off).toFixed(3)} (target >= ${METRICS_SHARE}: ${verdict(on / off >= METRICS_SHARE)})`,
+  );
   console.log(
     `\nserver RSS: ${rssBefore.toFixed(0)} MB before the mixes, ${rssAfter.toFixed(0)} MB after ` +
       `(${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%), peak ${rssPeak.toFixed(0)} MB ` +
       `(target <= ${PEAK_RSS_MB} MB: ${verdict(rssPeak <= PEAK_RSS_MB)}); uncached windows asked: ${distinct}`,
   );
 } finally {
-  await Promise.all([stop(hello), stop(server)]);
+  await Promise.all([stop(hello), stop(server), stop(bare)]);
   await database.stop();
 }
