@@ -1,7 +1,7 @@
 // How an analysis becomes an HTTP answer: one consistent snapshot of the data (on a replica or the primary,
 // as the read router chooses), an ETag and a Data-Version header from that snapshot's data version (304 on
-// If-None-Match), never a version older than the client asked for or this process has seen, an in-process
-// cache per data version, JSON or CSV.
+// If-None-Match, where the answer would have been a 200), never a version older than the client asked for or
+// this process has seen, an in-process cache per data version, JSON or CSV.
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Queryable } from '../analytics/sql.js';
@@ -116,16 +116,10 @@ export function answerer(snapshots: SnapshotStore, cache: AnswerCache | undefine
     if (minVersion !== undefined && version < minVersion) {
       throw invalidParams([{ name: 'minVersion', reason: `no data version ${minVersion} yet: the newest is ${version}` }]);
     }
+    // The answer first, then its validators: an error (a range over the period limit, say) carries no ETag,
+    // and a matching If-None-Match is a 304 only where the answer would have been a 200 (RFC 9110, 13.2.1).
     let json = cache?.get(version, key);
     let result: Answer | undefined;
-    ctx.status = 200;
-    ctx.set('ETag', etagOf(version, key));
-    ctx.set('Data-Version', String(version));
-    ctx.set('Cache-Control', 'no-cache');
-    if (matchesIfNoneMatch(ctx.get('If-None-Match'), ctx.response.get('ETag'))) {
-      ctx.status = 304;
-      return;
-    }
     if (json === undefined) {
       ({ version, result } = await snapshots.read(async (db, snapshotVersion) => ({
         version: snapshotVersion,
@@ -133,9 +127,15 @@ export function answerer(snapshots: SnapshotStore, cache: AnswerCache | undefine
       })));
       json = JSON.stringify(result);
       cache?.set(version, key, json);
-      ctx.set('ETag', etagOf(version, key));
-      ctx.set('Data-Version', String(version));
     }
+    ctx.set('ETag', etagOf(version, key));
+    ctx.set('Data-Version', String(version));
+    ctx.set('Cache-Control', 'no-cache');
+    if (matchesIfNoneMatch(ctx.get('If-None-Match'), ctx.response.get('ETag'))) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.status = 200;
     if (as === 'csv') {
       const answer = result ?? (JSON.parse(json) as Answer);
       sendCsv(ctx, csv.columns, csv.rows(answer), `${ctx.path.split('/').slice(3).join('-')}.csv`);

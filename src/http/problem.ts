@@ -34,7 +34,11 @@ export function invalidParams(params: InvalidParam[]): HttpProblem {
   );
 }
 
+/** An answer's validators, which an error must not carry (a client would keep the error as the answer). */
+const VALIDATORS = ['ETag', 'Data-Version', 'Cache-Control'];
+
 function send(ctx: Context, status: number, detail: string, extra: Record<string, unknown> = {}): void {
+  for (const header of VALIDATORS) ctx.remove(header);
   ctx.status = status;
   ctx.type = PROBLEM_TYPE;
   ctx.body = { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail, instance: ctx.path, ...extra };

@@ -318,5 +318,29 @@ describe('analytics rules', () => {
       expect(after.headers.get('etag')).to.not.equal(etag);
       expect((await after.json()).items.map((item: { category: string }) => item.category)).to.include('Toys');
     });
+
+    it('answers 304 with the validators of the 200 it stands for, and never for an answer that would be an error', async () => {
+      const answer = await request('revenue/trend?interval=month');
+      const validators = ['etag', 'data-version', 'cache-control'].map((name) => answer.headers.get(name));
+      const notModified = await request('revenue/trend?interval=month', { 'If-None-Match': validators[0]! });
+      expect(notModified.status).to.equal(304);
+      expect(['etag', 'data-version', 'cache-control'].map((name) => notModified.headers.get(name))).to.deep.equal(validators);
+      expect((await request('revenue/trend?interval=month', { 'If-None-Match': '*' })).status).to.equal(304);
+
+      // Over the trend's period limit: a 400 with no validator, and If-None-Match (even *) does not make it a 304.
+      const tooLong = 'revenue/trend?interval=day&from=1990-01-01&to=2024-12-31';
+      const refused = await request(tooLong);
+      expect(refused.status).to.equal(400);
+      expect(['etag', 'data-version', 'cache-control'].map((name) => refused.headers.get(name))).to.deep.equal([
+        null,
+        null,
+        null,
+      ]);
+      for (const condition of ['*', validators[0]!, `"${answer.headers.get('data-version')}-anything"`]) {
+        const repeated = await request(tooLong, { 'If-None-Match': condition });
+        expect(repeated.status, condition).to.equal(400);
+        expect(repeated.headers.get('etag'), condition).to.equal(null);
+      }
+    });
   });
 });
