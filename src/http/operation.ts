@@ -7,26 +7,48 @@ import { type Access, authorize, type Tokens } from './auth.js';
 import { HttpProblem } from './problem.js';
 import { type ObjectSchema, validQuery } from './validation.js';
 
+/** The operations' groups, in the order the docs list them. */
+export const TAGS = {
+  revenue: 'Revenue over a range of days: totals, by product, category and region, and over time.',
+  products: 'Product rankings and profit margins.',
+  customers: 'Customers: summary, lifetime value and RFM segments.',
+  refreshes: 'Loads of the sales record: start one, follow it, read its rejected rows.',
+} as const;
+
+/** Response headers the document declares (openapi.ts), besides X-Request-Id, which every answer carries. */
+export type HeaderName = 'ETag' | 'Data-Version' | 'Cache-Control' | 'Location' | 'Content-Disposition' | 'Vary';
+
+/** An answer worth documenting besides the success: what it means, and the headers it carries. */
+export type OtherAnswer = string | { description: string; headers: HeaderName[] };
+
 export interface Operation {
   method: 'get' | 'post';
   /** OpenAPI form: /api/v1/refreshes/{id}. */
   path: string;
   operationId: string;
-  tag: string;
+  tag: keyof typeof TAGS;
   summary: string;
   description?: string;
   /** Query and path parameters, validated together (path parameters are the ones named in `path`). */
   parameters?: ObjectSchema;
   /** OpenAPI request body (documented; the handler validates it). */
   requestBody?: Record<string, unknown>;
-  /** The success answer: status, JSON schema, and an example for the docs. */
-  response: { status: number; description: string; schema: Record<string, unknown>; example?: unknown };
-  /** Also answers text/csv. */
+  /** The success answer: status, JSON schema, an example for the docs, and the headers it carries. */
+  response: {
+    status: number;
+    description: string;
+    schema: Record<string, unknown>;
+    example?: unknown;
+    headers?: HeaderName[];
+  };
+  /** Also answers text/csv (with Content-Disposition and Vary: Accept). */
   csv?: boolean;
+  /** Answers 304 to an If-None-Match that matches the answer it would give (the answer's validators with it). */
+  conditional?: boolean;
   /** Who may call it (auth.ts); checked before the request's parameters, and stated in the OpenAPI document. */
   access: Access;
-  /** Other answers worth documenting (400, 404, 409...). */
-  errors?: Record<number, string>;
+  /** Its own other answers (404, 409...); those every operation may give are added by openapi.ts. */
+  errors?: Record<number, OtherAnswer>;
   // biome-ignore lint/suspicious/noExplicitAny: each handler declares the parameter type its schema yields
   handler: (ctx: Context, params: any) => unknown;
 }

@@ -13,12 +13,16 @@ import { RefreshScheduler } from '../../src/refresh/scheduler.js';
 import { SnapshotStore } from '../../src/snapshot/store.js';
 import type { TestDatabase } from './database.js';
 import { replicaPassAnswers } from './global-database.js';
+import { startPrismJudge } from './prism-judge.js';
 import { quietLogger } from './sales-files.js';
 
 export const TEST_TOKEN = 'test-token-0123456789';
 
 export interface TestServer {
+  /** Where the tests send their requests: the server, or in the Prism pass the judge in front of it. */
   url: string;
+  /** The server itself, for the tests of its connections (timeouts, limits, Host), which a proxy would change. */
+  origin: string;
   dataDir: string;
   scheduler: RefreshScheduler;
   reads: ReadRouter;
@@ -65,13 +69,21 @@ export async function startTestServer(db: TestDatabase, env: Record<string, stri
     const listening = httpServer(app, config.http).listen(0, '127.0.0.1', () => resolve(listening));
   });
   const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  // npm run test:prism: every request through a Prism proxy that judges it and its answer by the document.
+  // Servers set up for the tests of connections ask themselves: one answering only ALLOWED_HOSTS would refuse
+  // the proxy's Host, and the proxy's own connections would count against HTTP_MAX_CONNECTIONS.
+  const ofConnections = env.ALLOWED_HOSTS !== undefined || env.HTTP_MAX_CONNECTIONS !== undefined;
+  const judge = process.env.TEST_PRISM && !ofConnections ? await startPrismJudge(origin) : undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: judge?.url ?? origin,
+    origin,
     dataDir,
     scheduler,
     reads,
     workerLog,
     async close() {
+      await judge?.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await scheduler.stop(0);

@@ -11,7 +11,7 @@ import { segmentMembers, segments } from '../../analytics/segments.js';
 import type { Queryable } from '../../analytics/sql.js';
 import type { SnapshotStore } from '../../snapshot/store.js';
 import { type AnswerCache, type AnswerParams, answerer, type CsvShape } from '../answers.js';
-import type { Operation } from '../operation.js';
+import type { Operation, TAGS } from '../operation.js';
 
 type Schema = { properties: Record<string, unknown> };
 const columnsOf = (schema: Schema) => Object.keys(schema.properties);
@@ -37,7 +37,7 @@ const objectCsv = <Answer extends object>(schema: Schema): CsvShape<Answer> => (
 interface AnalyticsEndpoint<Params, Answer> {
   path: string;
   operationId: string;
-  tag: 'revenue' | 'products' | 'customers';
+  tag: Exclude<keyof typeof TAGS, 'refreshes'>;
   summary: string;
   description?: string;
   parameters: Operation['parameters'];
@@ -59,7 +59,14 @@ export function analyticsOperations({ snapshots, cache }: { snapshots: SnapshotS
     description: `${spec.description ? `${spec.description} ` : ''}Answers JSON, or CSV with Accept: text/csv or format=csv. ETag and Data-Version from the data version; If-None-Match answers 304. minVersion (or the version in If-None-Match) is the oldest data version the answer may come from (docs/replicas.md).`,
     parameters: spec.parameters,
     csv: true,
-    response: { status: 200, description: spec.summary, schema: spec.answer, example: spec.example },
+    conditional: true,
+    response: {
+      status: 200,
+      description: spec.summary,
+      schema: spec.answer,
+      example: spec.example,
+      headers: ['ETag', 'Data-Version', 'Cache-Control'],
+    },
     handler: (ctx, params) => answer(ctx, params, spec.analysis, spec.csv),
   });
 

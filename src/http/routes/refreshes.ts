@@ -132,6 +132,7 @@ export function refreshOperations({ pool, logger, config, scheduler }: RefreshRo
       response: {
         status: 202,
         description: 'The run, queued.',
+        headers: ['Location'],
         schema: refreshRun,
         example: {
           id: 7,
@@ -150,8 +151,9 @@ export function refreshOperations({ pool, logger, config, scheduler }: RefreshRo
       },
       errors: {
         400: 'Bad source (outside DATA_DIR, missing), mode or body.',
-        409: 'Another refresh is running (activeRun, Location).',
-        413: 'Upload larger than MAX_UPLOAD_BYTES.',
+        409: { description: 'Another refresh is running: activeRun, and its Location.', headers: ['Location'] },
+        413: 'A CSV body larger than MAX_UPLOAD_BYTES, or a JSON body over 64 KB.',
+        415: 'A body that is neither JSON nor CSV (text/csv).',
       },
       handler: startRefresh,
     },
@@ -161,6 +163,8 @@ export function refreshOperations({ pool, logger, config, scheduler }: RefreshRo
       operationId: 'listRefreshes',
       tag: 'refreshes',
       summary: 'Run history, newest first',
+      description:
+        'Every refresh run, whatever started it (the schedule, this API, the CLI, the start-up seed), newest first: status, trigger, mode, source, checksum, times, progress, counts and error.',
       access: 'reader',
       parameters: listRunsParameters,
       response: { status: 200, description: 'A page of runs.', schema: runList },
@@ -175,6 +179,8 @@ export function refreshOperations({ pool, logger, config, scheduler }: RefreshRo
       operationId: 'getRefresh',
       tag: 'refreshes',
       summary: 'One run, with its progress while it runs',
+      description:
+        'One run: while it runs, its phase, step and the bytes and rows read so far; once finished, its counts (what became of each line) or its error. Poll it after POST /api/v1/refreshes.',
       access: 'reader',
       parameters: runParameters,
       response: { status: 200, description: 'The run.', schema: refreshRun },

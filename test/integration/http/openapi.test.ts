@@ -39,6 +39,46 @@ describe('API documentation', () => {
     expect(rows.sort()).to.deep.equal(documented);
   });
 
+  it("lists in docs/api.md each operation's statuses and headers as the OpenAPI document does", async () => {
+    const document = await (await fetch(`${server.url}/api/v1/openapi.json`)).json();
+    const resolve = (response: { $ref?: string; headers?: Record<string, unknown> }) =>
+      response.$ref ? document.components.responses[response.$ref.split('/').at(-1) as string] : response;
+    /** What every operation may answer, which the table states once above it. */
+    const everywhere = ['400', '406', '421', '500', '503'];
+    const documented = Object.entries(
+      document.paths as Record<string, Record<string, { operationId: string; responses: object }>>,
+    )
+      .flatMap(([route, methods]) =>
+        Object.entries(methods).map(([method, operation]) => {
+          const answers = Object.entries(
+            operation.responses as Record<string, { $ref?: string; headers?: Record<string, unknown> }>,
+          )
+            .filter(([status]) => !everywhere.includes(status))
+            .map(([status, response]) => {
+              const headers = Object.keys(resolve(response).headers ?? {}).filter((name) => name !== 'X-Request-Id');
+              return `${status} ${headers.sort().join(',')}`;
+            });
+          return `${operation.operationId} ${method.toUpperCase()} ${route}: ${answers.join('; ')}`;
+        }),
+      )
+      .sort();
+    const api = await fs.readFile('docs/api.md', 'utf8');
+    const table = api.split('<!-- operations-table')[1].split('\n\n')[0];
+    const rows = [...table.matchAll(/^\| `(\w+)` \| (GET|POST) \| `([^`]+)` \| (.+) \|$/gm)].map(
+      ([, id, method, route, answers]) => {
+        const statuses = [...answers.matchAll(/(\d{3})(?: \(([^)]*)\))?/g)].map(
+          ([, status, headers]) =>
+            `${status} ${[...(headers ?? '').matchAll(/`([\w-]+)`/g)]
+              .map(([, name]) => name)
+              .sort()
+              .join(',')}`,
+        );
+        return `${id} ${method} ${route}: ${statuses.join('; ')}`;
+      },
+    );
+    expect(rows.sort()).to.deep.equal(documented);
+  });
+
   it('documents minVersion, a whole number from 0, on every analytics endpoint', async () => {
     const document = await (await fetch(`${server.url}/api/v1/openapi.json`)).json();
     const analytics = Object.entries(document.paths as Record<string, { get?: { parameters: { name: string }[] } }>).filter(

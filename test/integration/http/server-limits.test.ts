@@ -27,7 +27,7 @@ function untilClosed(socket: net.Socket, ms: number): Promise<string | null> {
 
 const connect = (server: TestServer) =>
   new Promise<net.Socket>((resolve) => {
-    const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1', () => resolve(socket));
+    const socket = net.connect(Number(new URL(server.origin).port), '127.0.0.1', () => resolve(socket));
   });
 
 describe('server limits', () => {
@@ -43,7 +43,7 @@ describe('server limits', () => {
     server = await startTestServer(db(), { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '60000' });
     const socket = await connect(server);
     sockets.push(socket);
-    socket.write(`GET /health HTTP/1.1\r\nHost: ${new URL(server.url).host}\r\n`);
+    socket.write(`GET /health HTTP/1.1\r\nHost: ${new URL(server.origin).host}\r\n`);
     const received = await untilClosed(socket, 4_000);
     expect(received).to.match(/^HTTP\/1\.1 408 /);
   });
@@ -53,7 +53,7 @@ describe('server limits', () => {
     const socket = await connect(server);
     sockets.push(socket);
     socket.write(
-      `POST /api/v1/refreshes HTTP/1.1\r\nHost: ${new URL(server.url).host}\r\nAuthorization: Bearer ${TEST_TOKEN}\r\n` +
+      `POST /api/v1/refreshes HTTP/1.1\r\nHost: ${new URL(server.origin).host}\r\nAuthorization: Bearer ${TEST_TOKEN}\r\n` +
         'Content-Type: text/csv\r\nContent-Length: 100000\r\n\r\nOrder ID,',
     );
     const received = await untilClosed(socket, 5_000);
@@ -62,7 +62,7 @@ describe('server limits', () => {
 
   it('closes connections past HTTP_MAX_CONNECTIONS on arrival and keeps serving the others', async () => {
     server = await startTestServer(db(), { HTTP_MAX_CONNECTIONS: '2' });
-    const host = new URL(server.url).host;
+    const host = new URL(server.origin).host;
     const open = [await connect(server), await connect(server)];
     sockets.push(...open);
     const extra = await connect(server);
@@ -77,7 +77,7 @@ describe('server limits', () => {
   it('answers 413 to an upload as soon as it passes MAX_UPLOAD_BYTES, before the client has finished sending', async () => {
     server = await startTestServer(db(), { MAX_UPLOAD_BYTES: '1000' });
     const response = await new Promise<http.IncomingMessage | null>((resolve) => {
-      const request = http.request(`${server.url}/api/v1/refreshes`, {
+      const request = http.request(`${server.origin}/api/v1/refreshes`, {
         method: 'POST',
         headers: { ...AUTH, 'Content-Type': 'text/csv', 'Transfer-Encoding': 'chunked' },
       });
