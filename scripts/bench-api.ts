@@ -473,9 +473,10 @@ try {
   });
   // As a server starts: the snapshot of the record's version is built if it is not published yet.
   await snapshots.catchUp();
+  const reads = new ReadRouter({ pool, url: benchUrl }, [], logger);
   const server = createApp({
     pool,
-    reads: new ReadRouter(pool, [], logger),
+    reads,
     snapshots,
     logger,
     config,
@@ -525,6 +526,7 @@ try {
     );
   } finally {
     server.close();
+    await reads.close();
     await pool.end();
   }
 } finally {

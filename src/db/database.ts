@@ -41,8 +41,12 @@ const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', '
 export function isDatabaseUnavailable(error: unknown): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.test(code) || UNAVAILABLE_NODE_CODES.has(code))) return true;
-  // node-postgres's own words for a session that ended, or a connection not made within connectionTimeoutMillis.
-  return typeof message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect)/.test(message);
+  // node-postgres's own words for a session that ended, a connection not made within connectionTimeoutMillis,
+  // or a query not answered within its query_timeout.
+  return (
+    typeof message === 'string' &&
+    /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout)/.test(message)
+  );
 }
 
 /** A client taken out of the pool for a transaction or a session lock; release() gives it back or destroys it. */
@@ -88,7 +92,7 @@ export async function openDatabase(config: Config, logger: Logger, options: { mi
   }
   const pool = createPool(url);
   pool.on('error', (error) => logger.error({ err: error }, 'idle database connection failed'));
-  const reads = new ReadRouter(pool, config.readReplicaUrls, logger);
+  const reads = new ReadRouter({ pool, url }, config.readReplicaUrls, logger);
   return {
     pool,
     reads,

@@ -50,7 +50,13 @@ export interface ReadSource {
   name: string;
   replica: boolean;
   pool: pg.Pool;
-  /** Its current data version (one shared query at a time). */
+  /**
+   * A pool of its own for what observes the database (/ready, the metrics, the choice of a replica: is it
+   * there, which version, how far behind, the run history), bounded by PROBE_TIMEOUT_MS and never waiting
+   * behind the work on `pool`.
+   */
+  probe: pg.Pool;
+  /** Its current data version (one shared probe at a time). */
   version(): Promise<number>;
   /** The work done on it since the process started: the analytics snapshots built from it (snapshot/store.ts). */
   answered: number;
@@ -75,6 +81,13 @@ const RETRY_FIRST_MS = 1_000;
 const RETRY_MOST_MS = 30_000;
 /** A replica that does not accept a connection in this time counts as down (a black-holed host would hang requests). */
 const REPLICA_CONNECT_TIMEOUT_MS = 3_000;
+/**
+ * How long a probe of a database may wait for a connection, then for its answer. A host whose network drops
+ * packets leaves a connection attempt or a query unanswered for as long as TCP retries (minutes): /ready, the
+ * metrics and the choice of a replica say that it does not answer, before whoever asks gives up waiting.
+ */
+const PROBE_TIMEOUT_MS = 3_000;
+const PROBE_CONNECTIONS = 2;
 
 /**
  * Besides the database being away: what says this replica cannot serve now (out of resources, a query
@@ -116,19 +129,22 @@ export class ReadRouter {
   private turn = 0;
   private newestSeen = 0;
 
+  /** `primary`: the pool of DATABASE_URL (its owner's: this router does not end it) and its URL. */
   constructor(
-    primaryPool: pg.Pool,
+    primary: { pool: pg.Pool; url: string },
     replicaUrls: readonly string[],
     private readonly logger: Logger,
   ) {
-    const source = (name: string, replica: boolean, pool: pg.Pool): ReadSource => ({
-      name,
-      replica,
-      pool,
-      version: sharedReads(() => dataVersion(pool)),
-      answered: 0,
-    });
-    this.primary = source('primary', false, primaryPool);
+    const source = (name: string, url: string, pool: pg.Pool): ReadSource => {
+      const probe = createPool(url, PROBE_CONNECTIONS, {
+        connectionTimeoutMillis: PROBE_TIMEOUT_MS,
+        query_timeout: PROBE_TIMEOUT_MS,
+      });
+      probe.on('error', (error) => logger.warn({ err: error, source: name, host: hostOf(url) }, 'idle probe connection failed'));
+      const replica = name !== 'primary';
+      return { name, replica, pool, probe, version: sharedReads(() => dataVersion(probe)), answered: 0 };
+    };
+    this.primary = source('primary', primary.url, primary.pool);
     this.replicas = replicaUrls.map((url, i) => {
       const pool = createPool(url, 10, { connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS });
       const name = `replica-${i + 1}`;
@@ -136,7 +152,7 @@ export class ReadRouter {
       pool.on('error', (error) =>
         logger.warn({ err: error, replica: name, host: hostOf(url) }, 'idle replica connection failed'),
       );
-      return source(name, true, pool);
+      return source(name, url, pool);
     });
     for (const replica of this.replicas) this.health.set(replica, { failures: 0, retryAt: 0 });
   }
@@ -240,7 +256,7 @@ export class ReadRouter {
       this.replicas.map(async (replica): Promise<ReplicaStatus> => {
         let position: { version: string; replay_lsn: string | null; lag_seconds: number | null };
         try {
-          position = (await replica.pool.query(REPLICA_POSITION)).rows[0];
+          position = (await replica.probe.query(REPLICA_POSITION)).rows[0];
         } catch (error) {
           if (!isReplicaFault(error)) throw error;
           this.markDown(replica, error as Error);
@@ -251,19 +267,29 @@ export class ReadRouter {
         this.markUp(replica);
         const version = Number(position.version);
         this.saw(version);
-        // Measured on the primary, against its current WAL position (a server that is no standby has no replay position).
-        const lagBytes =
-          position.replay_lsn === null
-            ? null
-            : Number((await this.primary.pool.query(BYTES_BEHIND_PRIMARY, [position.replay_lsn])).rows[0].lag_bytes);
+        // Measured on the primary, against its current WAL position: unknown when the primary does not answer, or
+        // for a server that is no standby (it has no replay position).
+        const lagBytes = position.replay_lsn === null ? null : await this.bytesBehindPrimary(position.replay_lsn);
         const { lag_seconds: lagSeconds } = position;
         return { name: replica.name, state: 'up', answered: replica.answered, dataVersion: version, lagSeconds, lagBytes };
       }),
     );
   }
 
-  /** Ends the replicas' pools (the primary's belongs to whoever opened it). */
+  private async bytesBehindPrimary(replayLsn: string): Promise<number | null> {
+    try {
+      return Number((await this.primary.probe.query(BYTES_BEHIND_PRIMARY, [replayLsn])).rows[0].lag_bytes);
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) return null;
+      throw error;
+    }
+  }
+
+  /** Ends the replicas' pools and every probe pool (the primary's own pool belongs to whoever opened it). */
   async close(): Promise<void> {
-    await Promise.all(this.replicas.map((replica) => replica.pool.end()));
+    await Promise.all([
+      ...this.replicas.map((replica) => replica.pool.end()),
+      ...[this.primary, ...this.replicas].map((source) => source.probe.end()),
+    ]);
   }
 }

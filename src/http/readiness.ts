@@ -1,10 +1,9 @@
 // Whether the service answers: the database answers, holds every migration this build ships, and an analytics
 // snapshot answers (a server that starts builds the one it lacks first). GET /ready says it to load balancers,
 // the metrics to Prometheus; both ask here.
-import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { pendingMigrations } from '../db/migrate.js';
-import { dataVersion, type ReadRouter, type ReplicaStatus } from '../db/read-pool.js';
+import type { ReadRouter, ReplicaStatus } from '../db/read-pool.js';
 import type { SnapshotStore } from '../snapshot/store.js';
 
 /** The reason given when the database does not answer (the metrics' postgres_up says 0). */
@@ -25,15 +24,13 @@ export type Readiness =
     }
   | { status: 'unavailable'; reason: string; pendingMigrations?: string[]; recordVersion?: number };
 
-export async function readiness(
-  sources: { pool: Pool; reads: ReadRouter; snapshots: SnapshotStore },
-  log: Logger,
-): Promise<Readiness> {
-  const { pool, reads, snapshots } = sources;
+export async function readiness(sources: { reads: ReadRouter; snapshots: SnapshotStore }, log: Logger): Promise<Readiness> {
+  const { reads, snapshots } = sources;
   try {
-    const pending = await pendingMigrations(pool);
+    // On the primary's probe pool: bounded, and not waiting behind the requests' work on the primary's pool.
+    const pending = await pendingMigrations(reads.primary.probe);
     if (pending.length > 0) return { status: 'unavailable', reason: 'migrations not applied', pendingMigrations: pending };
-    const recordVersion = await dataVersion(pool);
+    const recordVersion = await reads.primary.version();
     reads.saw(recordVersion);
     const snapshot = await snapshots.readiness();
     if ('reason' in snapshot) return { status: 'unavailable', reason: snapshot.reason, recordVersion };

@@ -58,7 +58,7 @@ export function databaseMetrics(
       connections.set({ pool: name, state: 'idle' }, source.idleCount);
       waiting.set({ pool: name }, source.waitingCount);
     }
-    const state = await readiness({ pool, reads, snapshots }, logger);
+    const state = await readiness({ reads, snapshots }, logger);
     ready.set(state.status === 'ready' ? 1 : 0);
     up.set(state.status === 'unavailable' && state.reason === DATABASE_AWAY ? 0 : 1);
     if (state.recordVersion !== undefined) dataVersion.set(state.recordVersion);

@@ -1,8 +1,8 @@
 // The refreshes, read from the run history at each scrape: the runs of every process count (the CLI's, a
 // second server's), and none is forgotten by a restart. The schedule and the running worker's heap are this
 // process's own.
-import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ReadRouter } from '../db/read-pool.js';
 import { runStatistics, succeededSince } from '../refresh/runs.js';
 import type { RefreshScheduler } from '../refresh/scheduler.js';
 
@@ -12,7 +12,10 @@ const BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 360
 const unixSeconds = (date: Date | null) => (date ? date.getTime() / 1000 : 0);
 
 /** Sets the metrics from the record; call before each scrape is rendered. */
-export function refreshMetrics(registry: Registry, sources: { pool: Pool; scheduler: RefreshScheduler }): () => Promise<void> {
+export function refreshMetrics(
+  registry: Registry,
+  sources: { reads: ReadRouter; scheduler: RefreshScheduler },
+): () => Promise<void> {
   const registers = [registry];
   const runs = new Counter({
     name: 'sales_analytics_refresh_runs_total',
@@ -72,13 +75,15 @@ export function refreshMetrics(registry: Registry, sources: { pool: Pool; schedu
 
   let observedUntil: string | undefined;
   return async () => {
-    const { scheduler, pool } = sources;
+    const { scheduler, reads } = sources;
     nextRun.set(unixSeconds(scheduler.nextRun() ?? null));
     const heap = scheduler.workerHeap;
     workerHeapUsed.set(heap?.used ?? 0);
     workerHeapLimit.set(heap?.limit ?? 0);
 
-    const [statistics, succeeded] = await Promise.all([runStatistics(pool), succeededSince(pool, observedUntil)]);
+    // On the primary's probe pool: a database that does not answer fails this reading within its bound.
+    const history = reads.primary.probe;
+    const [statistics, succeeded] = await Promise.all([runStatistics(history), succeededSince(history, observedUntil)]);
     runs.reset();
     for (const row of statistics.runs) runs.inc({ trigger: row.trigger, outcome: row.status }, row.runs);
     lines.reset();

@@ -54,7 +54,7 @@ export async function startTestServer(db: TestDatabase, env: Record<string, stri
     writeLogLine: (line) => workerLog.push(line),
   });
   await scheduler.start();
-  const reads = new ReadRouter(db.pool, config.readReplicaUrls, quietLogger);
+  const reads = new ReadRouter({ pool: db.pool, url: db.url }, config.readReplicaUrls, quietLogger);
   const follower = config.readReplicaUrls.length > 0 ? { reads, logger: quietLogger } : undefined;
   const options = { follower, primary: { pool: db.pool, url: db.url, logger: quietLogger } };
   // A server over a database that does not answer has no folder of its own: its analytics answer 503.

@@ -15,6 +15,7 @@ import { type Exposition, parseExposition, sampleOf } from '../../support/exposi
 import { type PgCluster, replayed, startPrimary, startReplica } from '../../support/pg-cluster.js';
 import { quietLogger, writeFile } from '../../support/sales-files.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
+import { startTcpProxy } from '../../support/tcp-proxy.js';
 
 const HEADER =
   'Order ID,Product ID,Customer ID,Product Name,Category,Region,Date of Sale,Quantity Sold,Unit Price,Discount,Shipping Cost,Payment Method,Customer Name,Customer Email,Customer Address';
@@ -73,7 +74,7 @@ describe('read replicas', function () {
    * A server on the primary of the sales database with every replica for reads and a snapshot directory of
    * its own (it builds its snapshots itself); `cache: false` turns the answer cache off.
    */
-  const startReplicaServer = async ({ cache = true } = {}) =>
+  const startReplicaServer = async ({ cache = true, readUrls = replicaUrls() } = {}) =>
     startTestServer(
       {
         url: primary.url('sales'),
@@ -83,7 +84,7 @@ describe('read replicas', function () {
       },
       {
         DATABASE_URL: primary.url('sales'),
-        DATABASE_READ_URLS: replicaUrls().join(','),
+        DATABASE_READ_URLS: readUrls.join(','),
         ...(cache ? {} : { ANALYTICS_CACHE: 'false' }),
       },
     );
@@ -207,6 +208,46 @@ describe('read replicas', function () {
     expect(await get('/api/v1/revenue')).to.deep.include({ status: 200, version: String(version) });
     expect(answered().replicas.reduce((a, b) => a + b)).to.equal(before.replicas.reduce((a, b) => a + b) + 1);
     expect(answered().primary).to.equal(before.primary);
+  });
+
+  it('a replica whose network falls silent: shown down at once on /ready and in the metrics, skipped by answers, up again once it is back', async () => {
+    // A silent network keeps the connections open and answers nothing for as long as TCP retries (minutes):
+    // an answer at all within this bound is one the probes' own timeouts gave.
+    const get = (url: string) => fetch(url, { signal: AbortSignal.timeout(30_000) });
+    const direct = new URL(replicaUrls()[0]);
+    const proxy = await startTcpProxy({ host: direct.hostname, port: Number(direct.port) });
+    try {
+      const throughProxy = Object.assign(new URL(direct), { port: String(proxy.port) }).toString();
+      server = await startReplicaServer({ cache: false, readUrls: [throughProxy, replicaUrls()[1]] });
+      const states = async () => {
+        const response = await get(`${server.url}/ready`);
+        expect(response.status).to.equal(200);
+        return (await response.json()).replicas.map((replica: { state: string }) => replica.state);
+      };
+      expect(await states()).to.deep.equal(['up', 'up']);
+
+      proxy.silence();
+      expect(await states()).to.deep.equal(['down', 'up']);
+      const metrics = parseExposition(await (await get(`${server.url}/metrics`)).text());
+      expect(sampleOf(metrics, 'sales_analytics_ready')).to.equal(1);
+      expect(
+        ['replica-1', 'replica-2'].map((replica) => sampleOf(metrics, 'sales_analytics_replica_up', { replica })),
+      ).to.deep.equal([0, 1]);
+      // A new version is built from the replica that answers.
+      const before = answered();
+      const version = await appendOrder();
+      await allReplayed();
+      const answer = await get(`${server.url}/api/v1/revenue`);
+      expect(answer.status).to.equal(200);
+      expect(answer.headers.get('data-version')).to.equal(String(version));
+      expect(answered()).to.deep.equal({ primary: before.primary, replicas: [before.replicas[0], before.replicas[1] + 1] });
+
+      proxy.restore();
+      expect(await states()).to.deep.equal(['up', 'up']);
+    } finally {
+      // The server's connections through the proxy end with it (the server's pools take that in their stride).
+      await proxy.close();
+    }
   });
 
   it("its metrics show each replica's state and lag, a stopped one down, and a pool per replica", async () => {

@@ -26,8 +26,7 @@ async function scrape(server: TestServer, headers: Record<string, string> = {}):
  * what the runtime has met so far (a kind of garbage collection, a type of handle): a bounded set that grows
  * the first time the process collects that way or opens that kind of handle, whatever it was doing.
  */
-const seriesOf = (exposition: Exposition) =>
-  [...exposition.keys()].filter((name) => name.startsWith('sales_analytics_')).sort();
+const seriesOf = (exposition: Exposition) => [...exposition.keys()].filter((name) => name.startsWith('sales_analytics_')).sort();
 
 describe('GET /metrics', () => {
   const db = useTestDatabase();
