@@ -8,9 +8,9 @@ import type { EarlierFile, RecognisedStart, SourceFormat } from './1-bytes/file.
 import { type ColumnMap, mapColumns } from './2-records/columns.js';
 import type { SourceRecord } from './2-records/csv-records.js';
 import { PartWriter, partCount, partOf, readPart } from './2-records/part-files.js';
-import { BatchEncoder } from './2-records/row-codec.js';
 import { openRecordSource } from './2-records/source.js';
 import { recordOrderCode, validateLine } from './3-rows/validate-line.js';
+import { BatchEncoder } from './row-codec.js';
 
 export interface ParseJob {
   file: string;

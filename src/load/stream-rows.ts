@@ -5,10 +5,10 @@
 // (part-files.ts): the sink is told when each part is complete, and the state then lets its orders and lines go.
 import { Worker } from 'node:worker_threads';
 import { type EarlierFile, InputFormatError, type RecognisedStart, type SourceFormat } from './1-bytes/file.js';
-import { decodeBatch } from './2-records/row-codec.js';
 import { type Accepted, FileState } from './3-rows/file-state.js';
 import { localDay, type SaleLine } from './3-rows/validate-line.js';
 import type { ParseJob, ParseMessage } from './parse-worker.js';
+import { decodeBatch } from './row-codec.js';
 import type { StepOptions } from './steps.js';
 
 export interface RowSink {

@@ -6,7 +6,7 @@
 // not written: its rows go to the loader while the file is read, the other parts after it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { hashText } from '../3-rows/code-table.js';
+import { hashText } from '../text-hash.js';
 import type { SourceRecord } from './csv-records.js';
 
 /**

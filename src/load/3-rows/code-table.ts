@@ -4,24 +4,7 @@
 // open-addressing table of id + 1 (0: empty). Measured on bench:load's 1M-line file (584k orders): a
 // Map<string, number> held the order codes in ~47 MB of heap (its backing store alone ~28 MB), this in ~17 MB.
 
-/** FNV-1a over UTF-16 code units, then murmur3's finalizer: the table's index is the low bits. */
-function mix(h: number): number {
-  let x = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
-  return (x ^ (x >>> 16)) >>> 0;
-}
-
-export function hashText(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return mix(h);
-}
-
-function hashUnits(units: Uint8Array | Uint16Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ units[i], 0x01000193);
-  return mix(h);
-}
+import { hashText, hashUnits } from '../text-hash.js';
 
 /** A UTF-16 code unit above Latin-1. */
 const BEYOND_LATIN1 = /[\u0100-\uffff]/;

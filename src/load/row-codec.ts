@@ -1,6 +1,6 @@
 // Validated rows between the parsing thread and the loader's: a batch travels as one string, the lengths of
 // its values and a record index (two transferable Int32Arrays), not as a million cloned objects.
-import type { SaleLine } from '../3-rows/validate-line.js';
+import type { SaleLine } from './3-rows/validate-line.js';
 
 /**
  * A record as the parsing thread leaves it: a valid row, or every reason it is refused. A valid row keeps its
