@@ -3,7 +3,7 @@
 // Its log lines go to the main thread too, which writes them where its own go (stdout and the log file).
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import { createPool } from '../src/db/database.js';
+import { createPool } from '../src/db/pool.js';
 import { createForwardingLogger } from '../src/logger.js';
 import { runRefresh } from '../src/refresh/refresh.js';
 import type { RefreshJobData, RefreshJobMessage } from '../src/refresh/scheduler.js';

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResultReader, version as duckdbVersion } from '@duckdb/node-api';
 import { SEGMENTS } from '../src/analytics/segments.js';
 import { readConfig } from '../src/config.js';
-import { createPool } from '../src/db/database.js';
+import { createPool } from '../src/db/pool.js';
 import { ReadRouter } from '../src/db/read-pool.js';
 import { salesHeader } from '../src/generate/sales-generator.js';
 import { createApp } from '../src/http/app.js';

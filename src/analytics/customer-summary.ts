@@ -2,8 +2,9 @@
 // Distinct customers are exact and come from customers_by_day (customersInRange).
 import { customersInRange } from './customer-sales.js';
 import { roundedQuotient } from './exact.js';
+import type { Queryable } from './queryable.js';
 import { effectiveRange, type Range, type RangeQuery } from './range.js';
-import { hasRange, money, type Queryable } from './sql.js';
+import { hasRange, money } from './sql.js';
 
 export interface CustomerSummary extends Range {
   customers: number;

@@ -2,8 +2,9 @@
 // last order day within the range; revenue desc, then customer code in byte order.
 import { customerSales, customersInRange } from './customer-sales.js';
 import { roundedQuotient } from './exact.js';
+import type { Queryable } from './queryable.js';
 import { effectiveRange, type Range, type RangeQuery } from './range.js';
-import { BYTE_ORDER, hasRange, money, type Page, pageQuery, type Queryable } from './sql.js';
+import { BYTE_ORDER, hasRange, money, type Page, pageQuery } from './sql.js';
 
 export interface CustomerValue {
   customerId: string;

@@ -1,5 +1,7 @@
 // The product analyses: revenue by product (paginated), top-N products overall, per category and per
 // region. All read the product sales of the range (sql.ts: signed parts from the product rollups).
+
+import type { Queryable } from './queryable.js';
 import { effectiveRange, type Range, type RangeQuery, splitByMonth, splitByYear } from './range.js';
 import {
   BYTE_ORDER,
@@ -10,7 +12,6 @@ import {
   type Page,
   pageQuery,
   productSales,
-  type Queryable,
   SqlParams,
   withoutTotals,
 } from './sql.js';

@@ -4,19 +4,9 @@
 // null cost, profit and margin. costCoverage = costedRevenue / revenue over all the listed products.
 import { roundedQuotient } from './exact.js';
 import { PRODUCT_COLUMNS } from './products.js';
+import type { Queryable } from './queryable.js';
 import { effectiveRange, type Range, type RangeQuery } from './range.js';
-import {
-  BYTE_ORDER,
-  HAS_LINES,
-  hasRange,
-  money,
-  nameFilter,
-  type Page,
-  pageQuery,
-  productSales,
-  type Queryable,
-  withoutTotals,
-} from './sql.js';
+import { BYTE_ORDER, HAS_LINES, hasRange, money, nameFilter, type Page, pageQuery, productSales, withoutTotals } from './sql.js';
 
 /** The exact sums the margin and the coverage are divided from. */
 type Exact = 'exactProfit' | 'exactCostedRevenue' | 'allCostedRevenue' | 'allRevenue';

@@ -1,5 +1,5 @@
 // Date ranges: `from` and `to` are inclusive days; a missing bound is the first or last sale day in the data.
-import type { Queryable } from './sql.js';
+import type { Queryable } from './queryable.js';
 
 /** A question the analyses refuse to answer, naming the parameter to change (a 400 over HTTP). */
 export class QueryError extends Error {

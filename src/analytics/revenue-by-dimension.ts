@@ -1,7 +1,9 @@
 // GET /api/v1/revenue/by-category and /by-region: revenue, units and orders per category or region with
 // sales in the range; revenue desc, then name in byte order. Each takes the other dimension as a filter.
+
+import type { Queryable } from './queryable.js';
 import { effectiveRange, type Range, type RangeQuery } from './range.js';
-import { BYTE_ORDER, hasRange, money, nameFilter, type Queryable, SqlParams } from './sql.js';
+import { BYTE_ORDER, hasRange, money, nameFilter, SqlParams } from './sql.js';
 
 export interface DimensionRevenue {
   revenue: number;

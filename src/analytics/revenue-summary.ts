@@ -1,6 +1,8 @@
 // GET /api/v1/revenue: revenue (net of discounts), gross, discounts, shipping, orders and units in a range.
+
+import type { Queryable } from './queryable.js';
 import { effectiveRange, type Range, type RangeQuery } from './range.js';
-import { hasRange, money, type Queryable } from './sql.js';
+import { hasRange, money } from './sql.js';
 
 export interface RevenueSummary extends Range {
   revenue: number;

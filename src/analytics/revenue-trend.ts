@@ -2,8 +2,10 @@
 // is listed (zero-filled), with its calendar bounds; its figures count only the days inside the range.
 // ISO weeks start on Monday and carry the ISO week-year (2022-01-01 is in 2021-W52). A trend lists at most
 // MAX_TREND_PERIODS periods: every one is a row of the answer, zero or not, so the range alone sets its size.
+
+import type { Queryable } from './queryable.js';
 import { effectiveRange, QueryError, type Range, type RangeQuery } from './range.js';
-import { hasRange, money, nameFilter, type Queryable, SqlParams } from './sql.js';
+import { hasRange, money, nameFilter, SqlParams } from './sql.js';
 
 export type Interval = 'day' | 'week' | 'month' | 'quarter' | 'year';
 

@@ -6,8 +6,9 @@
 
 import { customerSales } from './customer-sales.js';
 import { roundedQuotient } from './exact.js';
+import type { Queryable } from './queryable.js';
 import { effectiveRange, type Range, type RangeQuery } from './range.js';
-import { BYTE_ORDER, hasRange, money, type Page, pageQuery, type Queryable, SqlParams, withoutTotals } from './sql.js';
+import { BYTE_ORDER, hasRange, money, type Page, pageQuery, SqlParams, withoutTotals } from './sql.js';
 
 /** Segment rules over the recency (r), frequency (f) and monetary (m) scores, tried in this order. */
 export const SEGMENTS = [

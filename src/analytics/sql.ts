@@ -1,12 +1,8 @@
 // What the analyses share: parameter numbering, rounding at the edge, the name filters, and the product
 // sales of a range (signed parts of it from the yearly, monthly and daily product rollups).
-import type { QueryResult, QueryResultRow } from 'pg';
+import type { Queryable } from './queryable.js';
 import type { Range } from './range.js';
 import { addDays, signedParts } from './range.js';
-
-export interface Queryable {
-  query<Row extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<Row>>;
-}
 
 export interface Page {
   limit: number;

@@ -4,8 +4,8 @@
 // and every other write use the primary's pool directly, never this.
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Queryable } from '../analytics/sql.js';
-import { checkOut, createPool, isDatabaseUnavailable } from './database.js';
+import type { Queryable } from '../analytics/queryable.js';
+import { checkOut, createPool, isDatabaseUnavailable } from './pool.js';
 
 /** The data version of whatever the query sees: bumped by each load in its own transaction. */
 export const dataVersion = async (db: Queryable) =>

@@ -4,7 +4,7 @@
 // this process has seen, an in-process cache per data version, JSON or CSV.
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
-import type { Queryable } from '../analytics/sql.js';
+import type { Queryable } from '../analytics/queryable.js';
 import { NoSnapshotError, type SnapshotStore } from '../snapshot/store.js';
 import { representation, sendCsv } from './csv.js';
 import { invalidParams } from './problem.js';

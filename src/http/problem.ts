@@ -5,7 +5,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Context, Next } from 'koa';
 import { QueryError } from '../analytics/range.js';
-import { isDatabaseUnavailable } from '../db/database.js';
+import { isDatabaseUnavailable } from '../db/pool.js';
 import { NoSnapshotError } from '../snapshot/store.js';
 
 export interface InvalidParam {

@@ -14,7 +14,7 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { checkOut } from '../db/database.js';
+import { checkOut } from '../db/pool.js';
 import { createOwnedDirectory } from '../owned-directory.js';
 import type { SourceFormat } from './1-bytes/file.js';
 import { type LoadCounts, type LoadMode, withEarlier } from './3-rows/counts.js';

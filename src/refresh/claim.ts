@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import { type CheckedOut, checkOut } from '../db/database.js';
+import { type CheckedOut, checkOut } from '../db/pool.js';
 import { failInterruptedRuns, findActiveRun, insertRun, type NewRun, type RefreshRun } from './runs.js';
 
 const REFRESH_LOCK_KEY = 7304112002;

@@ -1,7 +1,7 @@
 // The snapshot build in a process of its own, started by the loading process once its load has committed:
 // DuckDB's memory (its buffers, its sort) is then not added to what the loader's heap keeps, and each process
 // keeps its own bound. Reads what to build from SNAPSHOT_BUILD (JSON), prints the published snapshot as JSON.
-import { createPool } from '../db/database.js';
+import { createPool } from '../db/pool.js';
 import { buildSnapshot, type SnapshotLimits } from './build.js';
 
 const { databaseUrl, directory, limits } = JSON.parse(process.env.SNAPSHOT_BUILD ?? '{}') as {

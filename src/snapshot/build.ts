@@ -17,8 +17,8 @@ import type { Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { createOwnedDirectory } from '../owned-directory.js';
 import { databaseKey } from './identity.js';
+import { publishedVersions, snapshotFile } from './published.js';
 import { CUSTOMER_DAYS, snapshotRollups } from './rollups.js';
-import { publishedVersions } from './store.js';
 
 export interface SnapshotLimits {
   threads: number;
@@ -32,9 +32,6 @@ export interface BuiltSnapshot {
   /** Built from the record whole, or from the previous version's snapshot and the orders added since. */
   made: 'whole' | 'increment';
 }
-
-/** The file a version is published as. */
-export const snapshotFile = (directory: string, version: number) => path.join(directory, `v${version}.duckdb`);
 
 /**
  * DuckDB's exact decimals: up to 18 digits in 64 bits, up to 38 in 128. The narrower type reads 17x faster

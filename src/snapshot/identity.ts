@@ -2,7 +2,7 @@
 // different for another database of the cluster, for a database dropped and created again, and for another
 // cluster. The snapshots of one database go to ANALYTICS_DIR/<key>/, so that a directory shared by the
 // servers and loads of several databases never answers one with another's data.
-import type { Queryable } from '../analytics/sql.js';
+import type { Queryable } from '../analytics/queryable.js';
 
 /** The cluster's system identifier and the database's oid (both readable by any role). */
 const DATABASE_KEY = `

@@ -10,7 +10,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { QueryResult, QueryResultRow } from 'pg';
-import type { Queryable } from '../analytics/sql.js';
+import type { Queryable } from '../analytics/queryable.js';
 
 function asPostgres(value: DuckDBValue): unknown {
   if (typeof value === 'bigint') return Number(value);

@@ -7,28 +7,14 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import type { Queryable } from '../analytics/sql.js';
-import { isDatabaseUnavailable } from '../db/database.js';
+import type { Queryable } from '../analytics/queryable.js';
+import { isDatabaseUnavailable } from '../db/pool.js';
 import { dataVersion, type ReadRouter, sharedReads } from '../db/read-pool.js';
 import { buildSnapshotFrom, type SnapshotLimits } from './build.js';
 import { buildSnapshotApart } from './build-apart.js';
 import { databaseKey } from './identity.js';
+import { publishedVersions } from './published.js';
 import { duckQueryable } from './queryable.js';
-
-const PUBLISHED = /^v(\d{1,15})\.duckdb$/;
-
-/** The versions published in a directory, newest first. */
-export async function publishedVersions(directory: string): Promise<number[]> {
-  const names = await fs.readdir(directory).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [] as string[];
-    throw error;
-  });
-  return names
-    .map((name) => PUBLISHED.exec(name)?.[1])
-    .filter((digits): digits is string => digits !== undefined)
-    .map(Number)
-    .sort((a, b) => b - a);
-}
 
 /** No snapshot has been published yet (a server that starts builds one before it is ready). */
 export class NoSnapshotError extends Error {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { createPool } from '../../src/db/database.js';
+import { createPool } from '../../src/db/pool.js';
 import { generateSales } from '../../src/generate/sales-generator.js';
 import { createTestDatabase, type TestDatabase, useTestDatabase } from '../support/database.js';
 import { freePort } from '../support/ports.js';

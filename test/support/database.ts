@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { createPool } from '../../src/db/database.js';
+import { createPool } from '../../src/db/pool.js';
 import { databaseKey } from '../../src/snapshot/identity.js';
 import { TEMPLATE_DATABASE } from './global-database.js';
 import { replayed } from './pg-cluster.js';

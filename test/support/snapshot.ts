@@ -1,9 +1,8 @@
 // Reading the analytics snapshot that a test's loads published, as the tests once read PostgreSQL's rollups.
 import { DuckDBDecimalValue, DuckDBInstance } from '@duckdb/node-api';
 import type pg from 'pg';
-import { snapshotFile } from '../../src/snapshot/build.js';
+import { publishedVersions, snapshotFile } from '../../src/snapshot/published.js';
 import { duckQueryable } from '../../src/snapshot/queryable.js';
-import { publishedVersions } from '../../src/snapshot/store.js';
 import { snapshotDirOf } from './database.js';
 
 /**

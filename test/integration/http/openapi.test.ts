@@ -5,8 +5,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
-import { snapshotFile } from '../../../src/snapshot/build.js';
-import { publishedVersions } from '../../../src/snapshot/store.js';
+import { publishedVersions, snapshotFile } from '../../../src/snapshot/published.js';
 import { snapshotDirOf, useTestDatabase } from '../../support/database.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
 

@@ -3,7 +3,7 @@
 // at once, saying the database does not answer, or the load balancer and Prometheus learn nothing but their
 // own timeouts; the analytics answer from their snapshot; once the network is back, the service is ready again.
 import { expect } from 'chai';
-import { createPool } from '../../../src/db/database.js';
+import { createPool } from '../../../src/db/pool.js';
 import { DATABASE_AWAY } from '../../../src/http/readiness.js';
 import { useTestDatabase } from '../../support/database.js';
 import { parseExposition, sampleOf } from '../../support/exposition.js';

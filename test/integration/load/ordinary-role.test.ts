@@ -4,8 +4,8 @@
 
 import { expect } from 'chai';
 import pg from 'pg';
-import { createPool } from '../../../src/db/database.js';
 import { migrate } from '../../../src/db/migrate.js';
+import { createPool } from '../../../src/db/pool.js';
 import { generateSales } from '../../../src/generate/sales-generator.js';
 import { csvOf, load, quietLogger, writeFile } from '../../support/sales-files.js';
 import { snapshotQuery } from '../../support/snapshot.js';

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { claimRefresh, recoverInterruptedRuns } from '../../../src/refresh/claim.js';
 import { runRefresh } from '../../../src/refresh/refresh.js';
 import { getRun } from '../../../src/refresh/runs.js';
-import { snapshotFile } from '../../../src/snapshot/build.js';
+import { snapshotFile } from '../../../src/snapshot/published.js';
 import { snapshotDirOf, useTestDatabase } from '../../support/database.js';
 import { load, quietLogger, TEST_ANALYTICS_LIMITS } from '../../support/sales-files.js';
 import { startTestServer } from '../../support/server.js';
