@@ -3,6 +3,7 @@
 // With TEST_READ_REPLICA=1, the server is a primary of Debian's PostgreSQL started here with a streaming
 // replica made by pg_basebackup -R; the replica replays every database cloned on the primary, and the test
 // servers read their answers from it (TEST_REPLICA_URL).
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -24,6 +25,9 @@ function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
+/** The embedded server's cluster: this run's alone, removed when the run ends. */
+const embeddedDataDir = path.join(os.tmpdir(), `sales-analytics-test-${process.pid}`);
+
 export async function mochaGlobalSetup(): Promise<void> {
   const logger = createLogger('warn').logger;
   if (process.env.TEST_READ_REPLICA === '1') {
@@ -33,7 +37,7 @@ export async function mochaGlobalSetup(): Promise<void> {
     process.env.TEST_REPLICA_URL = replicated.replica.url();
   } else if (!process.env.DATABASE_URL) {
     embedded = await startEmbeddedPostgres({
-      dataDir: path.join(os.tmpdir(), `sales-analytics-test-${process.pid}`),
+      dataDir: embeddedDataDir,
       port: 54_330 + (process.pid % 500),
       logger,
     });
@@ -53,7 +57,10 @@ export async function mochaGlobalSetup(): Promise<void> {
 
 export async function mochaGlobalTeardown(): Promise<void> {
   await removeTestFiles();
-  await embedded?.stop();
+  if (embedded) {
+    await embedded.stop();
+    await fs.rm(embeddedDataDir, { recursive: true, force: true });
+  }
   await replicated?.replica.remove();
   await replicated?.primary.remove();
   if (replicated) {
