@@ -17,7 +17,7 @@ function operationOf(ctx: Routed): string {
 export function httpMetrics(registry: Registry): Middleware {
   const duration = new Histogram({
     name: 'sales_analytics_http_request_duration_seconds',
-    help: 'Time from a request to its answer (before a streamed body ends), by operation and status class.',
+    help: 'Time from a request to the end of its answer, a streamed body included, by operation and status class.',
     labelNames: ['operation', 'status_class'],
     buckets: BUCKETS,
     registers: [registry],
@@ -30,11 +30,19 @@ export function httpMetrics(registry: Registry): Middleware {
   return async (ctx, next) => {
     const stop = duration.startTimer();
     inFlight.inc();
+    // Observed once the answer is made and the response has closed, whichever comes last: its body sent whole
+    // (Koa streams a CSV export after the middleware has returned), or the client gone while it was made.
+    let waitingFor = 2;
+    const observe = () => {
+      if (--waitingFor > 0) return;
+      inFlight.dec();
+      stop({ operation: operationOf(ctx), status_class: `${Math.trunc(ctx.status / 100)}xx` });
+    };
+    ctx.res.once('close', observe);
     try {
       await next();
     } finally {
-      inFlight.dec();
-      stop({ operation: operationOf(ctx), status_class: `${Math.trunc(ctx.status / 100)}xx` });
+      observe();
     }
   };
 }

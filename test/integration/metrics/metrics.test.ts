@@ -7,7 +7,7 @@ import { runRefresh } from '../../../src/refresh/refresh.js';
 import { useTestDatabase } from '../../support/database.js';
 import { type Exposition, parseExposition, sampleOf } from '../../support/exposition.js';
 import { heldAt, lockTable } from '../../support/held-load.js';
-import { quietLogger, TEST_ANALYTICS_LIMITS } from '../../support/sales-files.js';
+import { quietLogger, TEST_ANALYTICS_LIMITS, writeFile } from '../../support/sales-files.js';
 import { finishedRun, startTestServer, TEST_TOKEN, type TestServer } from '../../support/server.js';
 import { until } from '../../support/service-process.js';
 
@@ -260,6 +260,50 @@ describe('GET /metrics, configured', () => {
       let hour = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
       while (paris.format(hour) !== '02:00') hour += 3_600_000;
       expect(sampleOf(metrics, 'sales_analytics_refresh_next_run_timestamp_seconds')).to.equal(hour / 1000);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('GET /metrics, a CSV body streamed to a client that reads slowly', () => {
+  const db = useTestDatabase();
+  const PAUSE_MS = 1500;
+
+  it('counts the time until the body was sent whole, not until the answer began', async function () {
+    this.timeout(120_000);
+    // Rejects enough to outlast every buffer between the server and the client (~40 MB of CSV).
+    const HEADER =
+      'Order ID,Product ID,Customer ID,Product Name,Category,Region,Date of Sale,Quantity Sold,Unit Price,Discount,Shipping Cost,Payment Method,Customer Name,Customer Email,Customer Address';
+    const address = 'x'.repeat(200);
+    const rows = Array.from(
+      { length: 160_000 },
+      (_, i) => `${i},P1,C1,Shoe,Shoes,Europe,not-a-date,1,10.00,0,0,Cash,Ann,ann@example.com,${address}`,
+    );
+    const file = await writeFile(`${HEADER}\n${rows.join('\n')}\n`);
+    const { run } = await runRefresh(db().pool, quietLogger, { file, source: 'rejects.csv', mode: 'append', trigger: 'cli' });
+    expect(run.counts?.rejected).to.equal(rows.length);
+    const server = await startTestServer(db());
+    try {
+      const labels = { operation: 'listRefreshRejects', status_class: '2xx' };
+      const histogram = 'sales_analytics_http_request_duration_seconds';
+      const before = await scrape(server);
+      const response = await fetch(`${server.url}/api/v1/refreshes/${run.id}/rejects?format=csv`, { headers: AUTH });
+      expect(response.status).to.equal(200);
+      const reader = response.body!.getReader();
+      await reader.read();
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+      let bytes = 0;
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) bytes += chunk.value.length;
+      expect(bytes).to.be.greaterThan(32 * 1024 ** 2);
+      const after = await until('the answer to be counted', async () => {
+        const scraped = await scrape(server);
+        return sampleOf(scraped, `${histogram}_count`, labels) === 1 ? scraped : undefined;
+      });
+      const moved = (name: string, extra: Record<string, string> = {}) =>
+        (sampleOf(after, name, { ...labels, ...extra }) ?? 0) - (sampleOf(before, name, { ...labels, ...extra }) ?? 0);
+      expect(moved(`${histogram}_sum`)).to.be.at.least(PAUSE_MS / 1000);
+      expect(moved(`${histogram}_bucket`, { le: '1' })).to.equal(0);
     } finally {
       await server.close();
     }
